@@ -1,0 +1,3 @@
+"""povkit: turn raw first-person footage into finished film."""
+
+__version__ = "0.1.0"

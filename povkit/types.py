@@ -1,0 +1,123 @@
+"""Small frozen value types that pass between the layers: read -> measure -> plan -> render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+PATH_COLUMNS = ("x", "y", "angle", "log_scale")
+"""Columns of a camera path: content shift in display pixels, roll in radians, log zoom."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a probe learns about a video file before decoding it whole."""
+
+    path: str
+    width: int
+    height: int
+    sample_aspect: Fraction
+    rotation: int
+    """Display rotation in degrees (counter-clockwise, as FFmpeg's display matrix reports it)."""
+    nominal_fps: Fraction
+    average_fps: Fraction
+    variable_frame_rate: bool
+    frame_count: int
+    """Frames the container announces (or estimates from duration); decoding may find fewer."""
+    duration_s: float
+    first_pts_s: float
+    time_base: Fraction
+    codec: str
+    pixel_format: str
+    audio_codec: str | None = None
+    data_streams: tuple[str, ...] = ()
+    """Codec tags of data tracks, e.g. ``("gpmd", "tmcd")`` on a GoPro file."""
+
+    @property
+    def display_width(self) -> float:
+        """Width in square pixels, so that geometry is isotropic."""
+        return self.width * float(self.sample_aspect)
+
+
+@dataclass(frozen=True)
+class FrameTimes:
+    """Exact presentation timestamps of the decoded frames, in stream time-base units."""
+
+    pts: np.ndarray
+    time_base: Fraction
+
+    def __len__(self) -> int:
+        return len(self.pts)
+
+    @property
+    def seconds(self) -> np.ndarray:
+        """Seconds since the first frame (the first frame is 0.0, whatever its PTS)."""
+        return (self.pts - self.pts[0]).astype(np.float64) * float(self.time_base)
+
+
+@dataclass(frozen=True)
+class CameraPath:
+    """How the picture moved over time: one cumulative 2-D similarity per frame.
+
+    ``params[:, 0:2]`` is the content shift in display (square) pixels, ``params[:, 2]`` the roll
+    in radians and ``params[:, 3]`` the log zoom, all relative to the first frame and about the
+    frame centre. ``valid[i]`` is False where the step into frame ``i`` could not be measured
+    and was bridged. Visual and gyro estimators both produce this type.
+    """
+
+    times: FrameTimes
+    params: np.ndarray
+    valid: np.ndarray
+    frame_size: tuple[float, float]
+    """(width, height) of the frame in display pixels."""
+    source: str = "visual"
+
+    def __post_init__(self) -> None:
+        n = len(self.times)
+        if self.params.shape != (n, len(PATH_COLUMNS)) or self.valid.shape != (n,):
+            raise ValueError(
+                f"camera path needs {n} rows of {len(PATH_COLUMNS)} params and {n} valid flags, "
+                f"got {self.params.shape} and {self.valid.shape}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Frame-to-frame motion (row ``i`` is the step from frame ``i-1`` to ``i``; row 0 is 0)."""
+        return np.diff(self.params, axis=0, prepend=self.params[:1])
+
+
+@dataclass(frozen=True)
+class WarpPlan:
+    """Per-frame corrections that turn the input into the stabilized output.
+
+    ``corrections`` has the same columns as a camera path (shift, roll, log zoom) and is applied
+    about the frame centre in display pixels; ``zoom`` is the extra per-frame magnification that
+    keeps black borders out of the picture.
+    """
+
+    corrections: np.ndarray
+    zoom: np.ndarray
+    frame_size: tuple[float, float]
+    method: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __len__(self) -> int:
+        return len(self.zoom)
+
+    @property
+    def is_identity(self) -> bool:
+        return bool(np.all(self.corrections == 0) and np.all(self.zoom == 1))
+
+
+@dataclass(frozen=True)
+class ImuSamples:
+    """Inertial samples: angular velocity (rad/s) and acceleration (m/s^2) at times in seconds."""
+
+    times: np.ndarray
+    gyro: np.ndarray
+    accel: np.ndarray | None = None
