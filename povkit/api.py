@@ -1,0 +1,107 @@
+"""povkit's Python API: whole jobs on files, each one read -> measure -> plan -> render."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from povkit.io.video import check_output_path, probe
+from povkit.motion.visual import TrackingOptions, measure_visual_motion
+from povkit.plan.stabilize import plan_stabilization
+from povkit.progress import progress
+from povkit.render.pipeline import render_plan
+from povkit.types import CameraPath, WarpPlan
+
+
+@dataclass(frozen=True)
+class StabilizeResult:
+    """What ``stabilize`` did, in figures a script can read."""
+
+    output: str
+    frames: int
+    method: str
+    zoom: float
+    seconds: float
+    analysis_seconds: float
+    render_seconds: float
+    invalid_steps: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        return {
+            "output": self.output,
+            "frames": self.frames,
+            "method": self.method,
+            "zoom": round(self.zoom, 4),
+            "seconds": round(self.seconds, 3),
+            "analysis_seconds": round(self.analysis_seconds, 3),
+            "render_seconds": round(self.render_seconds, 3),
+            "invalid_steps": self.invalid_steps,
+            "notes": list(self.notes),
+        }
+
+
+def measure_motion(
+    path: str | os.PathLike, *, options: TrackingOptions | None = None
+) -> CameraPath:
+    """How the camera moved in ``path``, frame by frame (one decode pass)."""
+    info = probe(path)
+    with progress("measuring motion", info.frame_count) as tick:
+        camera_path, report = measure_visual_motion(path, options=options, on_frame=tick)
+    report.warn_if_damaged(info)
+    return camera_path
+
+
+def stabilize(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    *,
+    method: str = "adaptive",
+    smoothness: float | None = None,
+    max_zoom: float = 1.25,
+    dynamic_zoom: bool = False,
+    crf: float = 18,
+    preset: str = "veryfast",
+) -> StabilizeResult:
+    """Stabilize ``input_path`` into ``output_path``, keeping frame times and audio."""
+    output = check_output_path(input_path, output_path)
+    started = time.perf_counter()
+    camera_path = measure_motion(input_path)
+    plan = plan_stabilization(
+        camera_path,
+        method=method,
+        smoothness=smoothness,
+        max_zoom=max_zoom,
+        dynamic_zoom=dynamic_zoom,
+    )
+    analysed = time.perf_counter()
+    frames = render(input_path, output, plan, crf=crf, preset=preset)
+    finished = time.perf_counter()
+    return StabilizeResult(
+        output=str(output),
+        frames=frames,
+        method=method,
+        zoom=float(np.max(plan.zoom)) if len(plan) else 1.0,
+        seconds=finished - started,
+        analysis_seconds=analysed - started,
+        render_seconds=finished - analysed,
+        invalid_steps=int((~camera_path.valid).sum()),
+        notes=plan.notes,
+    )
+
+
+def render(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    plan: WarpPlan,
+    *,
+    crf: float = 18,
+    preset: str = "veryfast",
+) -> int:
+    """Apply a warp plan to a file (with a progress bar); returns frames written."""
+    with progress("rendering", len(plan)) as tick:
+        return render_plan(input_path, Path(output_path), plan, crf=crf, preset=preset, on_frame=tick)

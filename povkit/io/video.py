@@ -1,0 +1,402 @@
+"""Video reading and writing through PyAV: the only module that talks to FFmpeg.
+
+Frames are indexed by their presentation timestamps. Damaged packets are skipped and counted,
+so a partly readable file is processed as far as it goes; a file with no decodable video is an
+``InputError`` with a message that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from povkit.errors import InputError, UsageError, log
+from povkit.types import VideoInfo
+
+_DECODE_ERRORS = (av.error.InvalidDataError, av.error.EOFError, av.error.PatchWelcomeError)
+# Audio codecs an MP4/MOV container can carry as they are; anything else is re-encoded to AAC.
+_MP4_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}
+_CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+
+
+def _open_input(path: str | os.PathLike) -> av.container.InputContainer:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a video file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a readable video ({_reason(exc)})") from None
+    if not container.streams.video:
+        container.close()
+        raise InputError(f"{path}: has no video stream")
+    return container
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc).split(";")[0]
+
+
+def probe(path: str | os.PathLike) -> VideoInfo:
+    """Read a video's geometry, timing and streams, decoding only its first frame."""
+    with _open_input(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        first = _first_frame(container, stream, path)
+        ctx = stream.codec_context
+        time_base = stream.time_base or Fraction(1, 90000)
+        average = stream.average_rate or stream.guessed_rate or Fraction(30)
+        nominal = stream.base_rate or stream.guessed_rate or average
+        duration_s = _duration_s(container, stream)
+        frame_count = stream.frames or round(duration_s * float(average))
+        audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+        data = tuple(_data_stream_name(s) for s in container.streams if s.type == "data")
+        first_pts = first.pts if first.pts is not None else (stream.start_time or 0)
+        return VideoInfo(
+            path=str(path),
+            width=ctx.width,
+            height=ctx.height,
+            sample_aspect=Fraction(ctx.sample_aspect_ratio or 1) or Fraction(1),
+            rotation=int(round(first.rotation or 0)),
+            nominal_fps=Fraction(nominal),
+            average_fps=Fraction(average),
+            variable_frame_rate=abs(float(nominal) - float(average)) > 0.01 * float(average),
+            frame_count=int(frame_count),
+            duration_s=duration_s,
+            first_pts_s=float(first_pts * time_base),
+            time_base=Fraction(time_base),
+            codec=ctx.name,
+            pixel_format=first.format.name,
+            audio_codec=audio,
+            data_streams=data,
+        )
+
+
+_KNOWN_DATA_HANDLERS = {"GoPro MET": "gpmd", "GoPro TCD": "tmcd", "GoPro SOS": "gopro-sos"}
+
+
+def _data_stream_name(stream) -> str:
+    """A data track's kind: the MP4 tag for well-known tracks, else its handler name."""
+    handler = stream.metadata.get("handler_name", "").strip("\x00\x0b ")
+    return _KNOWN_DATA_HANDLERS.get(handler, handler or "data")
+
+
+def _first_frame(container, stream, path) -> av.VideoFrame:
+    try:
+        for packet in container.demux(stream):
+            try:
+                for frame in packet.decode():
+                    return frame
+            except _DECODE_ERRORS:
+                continue
+    except _DECODE_ERRORS:
+        pass
+    raise InputError(f"{path}: no decodable video frames (file damaged or codec unsupported)")
+
+
+def _duration_s(container, stream) -> float:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return 0.0
+
+
+@dataclass
+class ReadReport:
+    """What a pass over a file managed to read, for the one-line warning about damage."""
+
+    frames: int = 0
+    damaged_packets: int = 0
+    ended_early: bool = False
+
+    def warn_if_damaged(self, info: VideoInfo) -> None:
+        """Log one line saying what was lost, if anything was."""
+        expected = info.frame_count
+        if self.ended_early or (expected and self.frames < 0.98 * expected):
+            total = max(expected, self.frames)
+            log.warning("input ends early: %d of %d frames readable", self.frames, total)
+        elif self.damaged_packets:
+            log.warning(
+                "input is damaged: %d unreadable packets skipped, %d frames read",
+                self.damaged_packets,
+                self.frames,
+            )
+
+
+class VideoReader:
+    """One decode pass over a file: video frames in presentation order, with exact PTS.
+
+    Use as a context manager. ``frames()`` yields decoded frames only; ``frames_and_audio()``
+    also yields the audio packets in demux order so a writer can copy them unchanged.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.info = probe(path)
+        self._container = _open_input(path)
+        self.video = self._container.streams.video[0]
+        self.video.thread_type = "AUTO"
+        self.audio = self._container.streams.audio[0] if self._container.streams.audio else None
+        self.report = ReadReport()
+        self._last_pts: int | None = None
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._container.close()
+
+    def frames(self) -> Iterator[av.VideoFrame]:
+        yield from self._demux(with_audio=False)
+
+    def frames_and_audio(self) -> Iterator[av.VideoFrame | av.Packet]:
+        yield from self._demux(with_audio=self.audio is not None)
+
+    def _demux(self, *, with_audio: bool) -> Iterator[av.VideoFrame | av.Packet]:
+        streams = [self.video, self.audio] if with_audio else [self.video]
+        packets = self._container.demux(*streams)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except _DECODE_ERRORS:
+                self.report.ended_early = True
+                break
+            if packet.stream is self.audio:
+                if packet.dts is not None:
+                    yield packet
+                continue
+            try:
+                decoded = packet.decode()
+            except _DECODE_ERRORS:
+                self.report.damaged_packets += 1
+                continue
+            for frame in decoded:
+                yield self._stamp(frame)
+
+    def _stamp(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """Give every frame a strictly increasing PTS (missing or repeated ones are nudged)."""
+        pts, last = frame.pts, self._last_pts
+        if pts is None or (last is not None and pts <= last):
+            step = max(1, round(1 / (float(self.info.average_fps) * float(self.info.time_base))))
+            pts = 0 if last is None else last + step
+            frame.pts = pts
+        self._last_pts = pts
+        self.report.frames += 1
+        return frame
+
+
+def luma(frame: av.VideoFrame) -> np.ndarray:
+    """The frame's 8-bit grey picture as a 2-D array (a view of the Y plane where possible)."""
+    fmt = frame.format.name
+    if fmt in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"):
+        plane = frame.planes[0]
+        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+        return rows[:, : plane.width]
+    return frame.to_ndarray(format="gray")
+
+
+def plane_arrays(frame: av.VideoFrame) -> list[np.ndarray]:
+    """Writable 8-bit views of a frame's planes, without their line padding."""
+    return [
+        np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+        for p in frame.planes
+    ]
+
+
+def yuv420_planes(frame: av.VideoFrame) -> list[np.ndarray]:
+    """The frame as three 8-bit 4:2:0 planes (Y, U, V), converting other formats first."""
+    if frame.format.name != "yuv420p":
+        frame = frame.reformat(format="yuv420p")
+    return plane_arrays(frame)
+
+
+def check_output_path(input_path: str | os.PathLike, output_path: str | os.PathLike) -> Path:
+    """Refuse an output that would overwrite the input or land in a missing folder."""
+    out = Path(output_path)
+    if out.exists() and Path(input_path).exists() and out.resolve() == Path(input_path).resolve():
+        raise UsageError(f"{out}: output is the input; choose another output path")
+    if not out.parent.exists():
+        raise UsageError(f"{out.parent}: output folder does not exist; create it first")
+    if out.is_dir():
+        raise UsageError(f"{out}: is a folder; give an output file name such as {out / 'out.mp4'}")
+    if out.suffix.lower() not in _CONTAINER_FORMATS:
+        raise UsageError(
+            f"{out}: unsupported output type {out.suffix or '(none)'}; use .mp4, .mov or .mkv"
+        )
+    return out
+
+
+class VideoWriter:
+    """Encode frames with libx264 into a temporary file that is renamed only when complete.
+
+    Frames keep the PTS they are given (in the input's time base), the audio stream of the
+    input is copied packet for packet, and sample aspect ratio and display rotation are kept.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        info: VideoInfo,
+        width: int,
+        height: int,
+        audio_template: av.audio.stream.AudioStream | None = None,
+        crf: float = 18,
+        preset: str = "veryfast",
+    ) -> None:
+        self.path = Path(path)
+        self._partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+        fmt = _CONTAINER_FORMATS.get(self.path.suffix.lower(), "mp4")
+        self._container = av.open(str(self._partial), "w", format=fmt)
+        stream = self._container.add_stream("libx264", rate=info.average_fps)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = info.time_base
+        stream.codec_context.time_base = info.time_base
+        stream.codec_context.framerate = info.average_fps
+        if info.sample_aspect != 1:
+            stream.codec_context.sample_aspect_ratio = info.sample_aspect
+        stream.options = {"crf": f"{crf:g}", "preset": preset}
+        if info.rotation:
+            stream.set_display_rotation(info.rotation)
+        self.video = stream
+        self.audio = None
+        self._audio_fifo: av.AudioFifo | None = None
+        if audio_template is not None:
+            self._add_audio(audio_template, fmt)
+
+    def _add_audio(self, template, fmt: str) -> None:
+        if fmt == "matroska" or template.codec_context.codec.canonical_name in _MP4_AUDIO:
+            self.audio = self._container.add_stream_from_template(template)
+            return
+        # e.g. PCM or AC-3 in an AVI going to MP4: re-encode to AAC, the only way to keep the sound
+        self.audio = self._container.add_stream("aac", rate=template.rate)
+        self.audio.layout = template.layout
+        self.audio.time_base = Fraction(1, template.rate)
+        self._audio_fifo = av.AudioFifo()
+        self._resampler = av.AudioResampler(
+            format="fltp", layout=template.layout, rate=template.rate
+        )
+
+    def write(self, frame: av.VideoFrame) -> None:
+        for packet in self.video.encode(frame):
+            self._container.mux(packet)
+
+    def copy_audio(self, packet: av.Packet) -> None:
+        if self.audio is None:
+            return
+        if self._audio_fifo is None:
+            packet.stream = self.audio
+            self._container.mux(packet)
+            return
+        try:
+            decoded = packet.decode()
+        except _DECODE_ERRORS:
+            return
+        for frame in decoded:
+            for resampled in self._resampler.resample(frame):
+                self._audio_fifo.write(resampled)
+        self._encode_audio(final=False)
+
+    def _encode_audio(self, *, final: bool) -> None:
+        size = self.audio.codec_context.frame_size or 1024
+        while self._audio_fifo.samples >= size or (final and self._audio_fifo.samples):
+            frame = self._audio_fifo.read(min(size, self._audio_fifo.samples))
+            for out in self.audio.encode(frame):
+                self._container.mux(out)
+        if final:
+            for out in self.audio.encode(None):
+                self._container.mux(out)
+
+    def finish(self) -> Path:
+        """Flush the encoders, close the file and move it to its final name."""
+        for packet in self.video.encode(None):
+            self._container.mux(packet)
+        if self._audio_fifo is not None:
+            self._encode_audio(final=True)
+        self._container.close()
+        os.replace(self._partial, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Close and delete the partial file (after an error or an interruption)."""
+        with contextlib.suppress(av.error.FFmpegError):
+            self._container.close()
+        self._partial.unlink(missing_ok=True)
+
+
+def encode_frames(
+    path: str | os.PathLike,
+    frames: Iterable[np.ndarray],
+    *,
+    fps: Fraction,
+    audio: np.ndarray | None = None,
+    sample_rate: int = 48000,
+    crf: float = 18,
+    preset: str = "veryfast",
+) -> Path:
+    """Encode RGB frames (H, W, 3 uint8) at a constant rate, with optional mono float audio.
+
+    Used for footage povkit makes itself (synthetic clips, side-by-side comparisons); written
+    to a temporary name and renamed when complete, like every output.
+    """
+    path = Path(path)
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    fps = Fraction(fps).limit_denominator(1001)
+    try:
+        with av.open(str(partial), "w", format=_CONTAINER_FORMATS.get(path.suffix, "mp4")) as out:
+            video = out.add_stream("libx264", rate=fps)
+            video.codec_context.time_base = 1 / fps
+            video.options = {"crf": f"{crf:g}", "preset": preset}
+            sound = None
+            if audio is not None:
+                sound = out.add_stream("aac", rate=sample_rate)
+                sound.layout = "mono"
+            index = 0
+            for index, rgb in enumerate(frames):  # noqa: B007 - index is the frame count
+                if index == 0:
+                    video.width, video.height = rgb.shape[1] & ~1, rgb.shape[0] & ~1
+                    video.pix_fmt = "yuv420p"
+                frame = av.VideoFrame.from_ndarray(
+                    np.ascontiguousarray(rgb[: video.height, : video.width]), format="rgb24"
+                )
+                frame.pts = index
+                frame.time_base = video.codec_context.time_base
+                out.mux(video.encode(frame))
+            out.mux(video.encode(None))
+            if sound is not None:
+                _encode_mono(out, sound, audio, sample_rate)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
+    return path
+
+
+def _encode_mono(out, stream, samples: np.ndarray, sample_rate: int) -> None:
+    size = 1024
+    for start in range(0, len(samples), size):
+        chunk = np.ascontiguousarray(samples[start : start + size], dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
+        frame.sample_rate = sample_rate
+        frame.pts = start
+        frame.time_base = Fraction(1, sample_rate)
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode(None))

@@ -1,0 +1,207 @@
+"""Camera motion from the picture: sparse corners, pyramidal Lucas-Kanade, RANSAC similarity.
+
+Each frame-to-frame step is measured on a small grey copy of the frame in square pixels. A step
+that cannot be measured (too few trustworthy tracks: darkness, blur, a hand over the lens, a cut)
+is not an error: it is flagged invalid and bridged from its neighbours.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from povkit.errors import InputError
+from povkit.io.video import ReadReport, VideoReader, luma
+from povkit.types import CameraPath, FrameTimes, VideoInfo
+
+
+@dataclass(frozen=True)
+class TrackingOptions:
+    """How motion is measured; the defaults suit 240p-4K footage."""
+
+    analysis_width: int = 256
+    """Frames are downscaled to this width (square pixels) before tracking: LK is sub-pixel
+    accurate, so 256 px keeps about 0.1 px precision at 640 px and costs ~2 ms a frame."""
+    max_corners: int = 150
+    forward_backward_px: float = 0.5
+    """Tracks whose forward-then-backward position misses the start by more are dropped."""
+    ransac_px: float = 0.7
+    min_inliers: int = 10
+    min_inlier_ratio: float = 0.25
+    workers: int = 2
+    """Frame pairs measured in parallel (OpenCV releases the GIL)."""
+
+    def __post_init__(self) -> None:
+        if self.analysis_width < 64:
+            raise ValueError(f"analysis_width must be at least 64 px, got {self.analysis_width}")
+        if not 0 < self.min_inlier_ratio < 1:
+            raise ValueError(f"min_inlier_ratio must be in (0, 1), got {self.min_inlier_ratio}")
+
+
+@dataclass(frozen=True)
+class StepEstimate:
+    """One measured frame-to-frame step: center shift (dx, dy), roll, log zoom, in analysis px."""
+
+    params: np.ndarray
+    inliers: int
+    valid: bool
+
+
+_LK = {
+    "winSize": (11, 11),
+    "maxLevel": 3,
+    "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03),
+}
+_NO_STEP = StepEstimate(np.zeros(4), 0, False)
+
+
+def measure_step(
+    previous: np.ndarray, current: np.ndarray, options: TrackingOptions
+) -> StepEstimate:
+    """Similarity motion of the content from ``previous`` to ``current`` (both grey, same size)."""
+    height, width = previous.shape
+    corners = cv2.goodFeaturesToTrack(
+        previous,
+        maxCorners=options.max_corners,
+        qualityLevel=0.01,
+        minDistance=max(3, width // 50),
+        blockSize=5,
+    )
+    if corners is None or len(corners) < options.min_inliers:
+        return _NO_STEP
+    tracked, status, _ = cv2.calcOpticalFlowPyrLK(previous, current, corners, None, **_LK)
+    back, back_status, _ = cv2.calcOpticalFlowPyrLK(current, previous, tracked, None, **_LK)
+    round_trip = np.linalg.norm((back - corners).reshape(-1, 2), axis=1)
+    good = (status.ravel() == 1) & (back_status.ravel() == 1)
+    good &= round_trip < options.forward_backward_px
+    if good.sum() < options.min_inliers:
+        return _NO_STEP
+    src, dst = corners[good].reshape(-1, 2), tracked[good].reshape(-1, 2)
+    matrix, inlier_mask = cv2.estimateAffinePartial2D(
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=options.ransac_px,
+        maxIters=500,
+        confidence=0.99,
+        refineIters=5,
+    )
+    if matrix is None:
+        return _NO_STEP
+    inliers = int(inlier_mask.sum())
+    params = similarity_about_center(matrix, (width, height))
+    plausible = abs(params[2]) < 0.35 and abs(params[3]) < 0.2
+    valid = (
+        plausible
+        and inliers >= options.min_inliers
+        and inliers >= options.min_inlier_ratio * len(src)
+    )
+    return StepEstimate(params, inliers, valid)
+
+
+def similarity_about_center(matrix: np.ndarray, size: tuple[float, float]) -> np.ndarray:
+    """Decompose a 2x3 similarity into (shift of the frame centre, angle, log scale)."""
+    center = np.array([size[0] / 2, size[1] / 2])
+    shift = matrix[:, :2] @ center + matrix[:, 2] - center
+    angle = np.arctan2(matrix[1, 0], matrix[0, 0])
+    log_scale = np.log(np.hypot(matrix[0, 0], matrix[1, 0]))
+    return np.array([shift[0], shift[1], angle, log_scale])
+
+
+def bridge_invalid_steps(steps: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Fill unmeasured steps by interpolating the measured ones: the camera keeps its pace."""
+    steps = steps.copy()
+    known = np.flatnonzero(valid)
+    missing = np.flatnonzero(~valid)
+    if len(missing) == 0:
+        return steps
+    if len(known) == 0:
+        steps[:] = 0
+        return steps
+    for column in range(steps.shape[1]):
+        steps[missing, column] = np.interp(missing, known, steps[known, column])
+    return steps
+
+
+def analysis_size(info: VideoInfo, analysis_width: int) -> tuple[int, int]:
+    """Size of the grey analysis frames: square pixels, at most ``analysis_width`` wide."""
+    scale = min(1.0, analysis_width / info.display_width)
+    return max(16, round(info.display_width * scale)), max(16, round(info.height * scale))
+
+
+def camera_path_from_steps(
+    steps: np.ndarray, valid: np.ndarray, times: FrameTimes, info: VideoInfo, scale: float
+) -> CameraPath:
+    """Accumulate measured steps (analysis px) into a camera path in display pixels."""
+    steps = bridge_invalid_steps(steps, valid)
+    steps[:, :2] /= scale
+    steps[0] = 0
+    return CameraPath(
+        times=times,
+        params=np.cumsum(steps, axis=0),
+        valid=valid,
+        frame_size=(info.display_width, float(info.height)),
+        source="visual",
+    )
+
+
+def measure_grey_frames(
+    frames: Iterable[np.ndarray], options: TrackingOptions
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps and validity for a sequence of analysis-size grey frames (row 0 is the first frame).
+
+    Pairs are measured on a small thread pool; at most a few frames are in flight at once.
+    """
+    steps, valid = [np.zeros(4)], [True]
+    in_flight: deque = deque()
+
+    def collect(estimate: StepEstimate) -> None:
+        steps.append(estimate.params)
+        valid.append(estimate.valid)
+
+    previous = None
+    with ThreadPoolExecutor(options.workers) as pool:
+        for grey in frames:
+            if previous is not None:
+                in_flight.append(pool.submit(measure_step, previous, grey, options))
+                if len(in_flight) > 2 * options.workers:
+                    collect(in_flight.popleft().result())
+            previous = grey
+        while in_flight:
+            collect(in_flight.popleft().result())
+    return np.array(steps), np.array(valid, dtype=bool)
+
+
+def measure_visual_motion(
+    path: str | os.PathLike,
+    *,
+    options: TrackingOptions | None = None,
+    on_frame: Callable[[], None] | None = None,
+) -> tuple[CameraPath, ReadReport]:
+    """Decode ``path`` once and measure how its camera moved, frame by frame."""
+    options = options or TrackingOptions()
+    with VideoReader(path) as reader:
+        info = reader.info
+        size = analysis_size(info, options.analysis_width)
+        pts: list[int] = []
+
+        def grey_frames():
+            for frame in reader.frames():
+                pts.append(frame.pts)
+                if on_frame:
+                    on_frame()
+                yield cv2.resize(luma(frame), size, interpolation=cv2.INTER_AREA)
+
+        steps, valid = measure_grey_frames(grey_frames(), options)
+        report = reader.report
+    if not pts:
+        raise InputError(f"{path}: no decodable video frames (file damaged or codec unsupported)")
+    times = FrameTimes(np.array(pts, dtype=np.int64), info.time_base)
+    scale = size[0] / info.display_width
+    return camera_path_from_steps(steps, valid, times, info, scale), report

@@ -1,0 +1,71 @@
+"""Crop geometry: how much zoom keeps a corrected frame free of black borders."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
+
+
+def required_zoom(corrections: np.ndarray, frame_size: tuple[float, float]) -> np.ndarray:
+    """Smallest zoom per frame so the output window stays inside the corrected input frame.
+
+    ``corrections`` (N, >=3) holds (dx, dy, angle) applied about the frame centre; the output
+    is ``zoom * (R(angle) (p - centre) + d) + centre``. Returns ``inf`` where no zoom suffices.
+    """
+    width, height = frame_size
+    half = np.array([width / 2, height / 2])
+    corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * half
+    cos, sin = np.cos(corrections[:, 2]), np.sin(corrections[:, 2])
+    # R(angle)^T applied to corners (N, 4, 2) and to the shift (N, 2)
+    rot_t = np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
+    corner_in = np.einsum("nij,cj->nci", rot_t, corners)
+    shift_in = np.einsum("nij,nj->ni", rot_t, corrections[:, :2])
+    zoom = np.ones(len(corrections))
+    for sign in (1.0, -1.0):
+        num = sign * corner_in
+        den = half + sign * shift_in[:, None, :]
+        needed = np.where(num > 0, np.where(den > 0, num / np.maximum(den, 1e-9), np.inf), 1.0)
+        zoom = np.maximum(zoom, needed.max(axis=(1, 2)))
+    return zoom
+
+
+def correction_limits(max_zoom: float, frame_size: tuple[float, float]) -> np.ndarray:
+    """A box of (dx, dy, angle) corrections that any combination of keeps border-free.
+
+    The margin a zoom leaves is split: a fifth for roll, the rest for shifts. Solvers keep
+    within this box; the exact zoom is then computed from the corrections themselves.
+    """
+    width, height = frame_size
+    margin = (1 - 1 / max_zoom) / 2  # fraction of each dimension free on either side
+    angle = 0.2 * margin * min(width, height) / np.hypot(width, height) * 2
+    shift_room = 0.8 * margin
+    return np.array([shift_room * width, shift_room * height, angle])
+
+
+def shrink_to_fit(
+    corrections: np.ndarray, frame_size: tuple[float, float], max_zoom: float
+) -> np.ndarray:
+    """Scale down each frame's correction just enough that it fits within ``max_zoom``."""
+    zoom = required_zoom(corrections, frame_size)
+    over = zoom > max_zoom
+    if not over.any():
+        return corrections
+    low, high = np.zeros(over.sum()), np.ones(over.sum())
+    subset = corrections[over]
+    for _ in range(30):  # bisection on the fraction of the correction kept
+        mid = (low + high) / 2
+        fits = required_zoom(subset * mid[:, None], frame_size) <= max_zoom
+        low = np.where(fits, mid, low)
+        high = np.where(fits, high, mid)
+    fitted = corrections.copy()
+    fitted[over] = subset * low[:, None]
+    return fitted
+
+
+def smooth_zoom_envelope(needed: np.ndarray, window: int) -> np.ndarray:
+    """A zoom that varies smoothly over ``window`` frames and never falls below ``needed``."""
+    envelope = maximum_filter1d(needed, size=2 * window + 1, mode="nearest")
+    for _ in range(4):
+        envelope = gaussian_filter1d(envelope, window / 2, mode="nearest")
+        envelope = np.maximum(envelope, maximum_filter1d(needed, size=window | 1, mode="nearest"))
+    return np.maximum(gaussian_filter1d(envelope, window / 4, mode="nearest"), needed)

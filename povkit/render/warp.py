@@ -1,0 +1,56 @@
+"""Per-frame warps in pixel coordinates, applied to 4:2:0 planes without colour conversion."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from povkit.types import VideoInfo, WarpPlan
+
+# 4:2:0 chroma: sample i sits between luma samples 2i and 2i+1.
+_LUMA_TO_CHROMA = np.array([[0.5, 0, -0.25], [0, 0.5, -0.25], [0, 0, 1]])
+_CHROMA_TO_LUMA = np.linalg.inv(_LUMA_TO_CHROMA)
+
+
+def plan_matrices(plan: WarpPlan, info: VideoInfo) -> np.ndarray:
+    """(N, 3, 3) matrices mapping input pixel coordinates to output pixel coordinates.
+
+    The plan works in display (square) pixels about the frame centre; the sample aspect
+    ratio is converted here, so non-square pixels are warped correctly.
+    """
+    sar = float(info.sample_aspect)
+    to_display = np.diag([sar, 1.0, 1.0])
+    to_pixels = np.diag([1 / sar, 1.0, 1.0])
+    center = np.array([(info.width - 1) / 2 * sar, (info.height - 1) / 2])
+    dx, dy, angle = plan.corrections[:, 0], plan.corrections[:, 1], plan.corrections[:, 2]
+    zoom = plan.zoom * np.exp(plan.corrections[:, 3])
+    cos, sin = np.cos(angle) * zoom, np.sin(angle) * zoom
+    n = len(plan)
+    m = np.zeros((n, 3, 3))
+    m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1] = cos, -sin, sin, cos
+    # y = zoom * (R (x - c) + d) + c
+    m[:, 0, 2] = -(cos * center[0] - sin * center[1]) + zoom * dx + center[0]
+    m[:, 1, 2] = -(sin * center[0] + cos * center[1]) + zoom * dy + center[1]
+    m[:, 2, 2] = 1
+    return to_pixels @ m @ to_display
+
+
+def is_identity(matrix: np.ndarray) -> bool:
+    return bool(np.abs(matrix - np.eye(3)).max() < 1e-9)
+
+
+def warp_planes(planes: list[np.ndarray], matrix: np.ndarray, out_planes: list[np.ndarray]) -> None:
+    """Warp Y, U, V planes by ``matrix`` (luma pixels) into ``out_planes`` (same layout)."""
+    chroma = _LUMA_TO_CHROMA @ matrix @ _CHROMA_TO_LUMA
+    for index, (src, dst) in enumerate(zip(planes, out_planes, strict=True)):
+        if is_identity(matrix):
+            dst[:] = src[: dst.shape[0], : dst.shape[1]]
+            continue
+        m = matrix if index == 0 else chroma
+        dst[:] = cv2.warpAffine(
+            src,
+            m[:2],
+            (dst.shape[1], dst.shape[0]),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
