@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from povkit.errors import UsageError, log
 from povkit.io.video import check_output_path, probe
 from povkit.motion.visual import TrackingOptions, measure_visual_motion
-from povkit.plan.stabilize import plan_stabilization
+from povkit.plan.stabilize import check_plan_options, plan_stabilization
 from povkit.progress import progress
 from povkit.render.pipeline import render_plan
 from povkit.types import CameraPath, WarpPlan
@@ -53,6 +54,14 @@ def measure_motion(
     with progress("measuring motion", info.frame_count) as tick:
         camera_path, report = measure_visual_motion(path, options=options, on_frame=tick)
     report.warn_if_damaged(info)
+    bridged = int((~camera_path.valid).sum())
+    if bridged:
+        log.warning(
+            "motion not measurable on %d of %d frames (dark, blurred, covered or corrupt); "
+            "bridged from their neighbours",
+            bridged,
+            len(camera_path),
+        )
     return camera_path
 
 
@@ -68,6 +77,13 @@ def stabilize(
     preset: str = "veryfast",
 ) -> StabilizeResult:
     """Stabilize ``input_path`` into ``output_path``, keeping frame times and audio."""
+    try:
+        check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not 0 <= crf <= 51:
+        raise UsageError(f"crf must be between 0 and 51, got {crf:g}")
+    probe(input_path)
     output = check_output_path(input_path, output_path)
     started = time.perf_counter()
     camera_path = measure_motion(input_path)
@@ -104,4 +120,6 @@ def render(
 ) -> int:
     """Apply a warp plan to a file (with a progress bar); returns frames written."""
     with progress("rendering", len(plan)) as tick:
-        return render_plan(input_path, Path(output_path), plan, crf=crf, preset=preset, on_frame=tick)
+        return render_plan(
+            input_path, Path(output_path), plan, crf=crf, preset=preset, on_frame=tick
+        )

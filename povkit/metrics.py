@@ -3,12 +3,12 @@
 Two families live here. The first scores any stabilized video against its input with the three
 standard measures of Liu, Yuan, Tan and Sun, "Bundled camera paths for video stabilization"
 (SIGGRAPH 2013) -- cropping ratio, distortion value and stability score -- computed the way the
-stabilization literature's evaluation code (DIFRINT, DUT, StabNet) does: SIFT features, Lowe's
-ratio test at 0.7, RANSAC homographies with a 5 px threshold. Where that code has known bugs the
-corrected form is used and said so, so that numbers stay comparable in spirit and are right in
-fact. The second family measures against ground truth on synthetic clips, where the shaky and the
-intended camera poses are known: residual shake in degrees and how late the output follows
-deliberate turns.
+literature's evaluation code (DIFRINT's metrics.py and the DUT copy of it) does: SIFT features,
+Lowe's ratio test at 0.7, RANSAC homographies with a 5 px threshold. Where that code has known
+bugs the corrected form is used and said so, so that numbers stay comparable in spirit and are
+right in fact. The second family measures against ground truth on synthetic clips, where the
+shaky and the intended camera poses are known: residual shake in degrees and how late the output
+follows deliberate turns.
 
 Frames arrive as iterables of 2-D ``uint8`` grey arrays (already downscaled, at most ~640 px
 wide); nothing here opens files.
@@ -89,8 +89,8 @@ class _Matcher:
         self, *, nfeatures: int, ratio: float, ransac_threshold_px: float, min_inliers: int
     ) -> None:
         self._sift = cv2.SIFT_create(nfeatures=nfeatures)
-        # Brute force rather than FLANN: exact and deterministic, and with <= 1000 descriptors
-        # a side it costs a few milliseconds.
+        # Brute force rather than FLANN: exact and deterministic, and with ~1000 descriptors a
+        # side no slower than FLANN's approximate search.
         self._bf = cv2.BFMatcher(cv2.NORM_L2)
         self._ratio = ratio
         self._threshold = ransac_threshold_px
@@ -112,11 +112,11 @@ class _Matcher:
         a = src.points[[m.queryIdx for m in good]]
         b = dst.points[[m.trainIdx for m in good]]
         h, inliers = cv2.findHomography(a, b, cv2.RANSAC, self._threshold)
-        if h is None or int(inliers.sum()) < self._min_inliers or not np.isfinite(h).all():
+        if h is None or int(inliers.sum()) < self._min_inliers:
             return None
         h = h / h[2, 2]
-        # A reflected or collapsed frame is a RANSAC failure, not a stabilizer's doing.
-        if np.linalg.det(h[:2, :2]) <= 0:
+        # A reflected, collapsed or non-finite result is a RANSAC failure, not the stabilizer's.
+        if not np.isfinite(h).all() or np.linalg.det(h[:2, :2]) <= 0:
             return None
         return h
 

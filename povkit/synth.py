@@ -114,7 +114,7 @@ class HeadMotion:
         """
         t = np.asarray(t, dtype=np.float64)
         _, pitch, roll = np.moveaxis(self.pose(t), -1, 0)
-        bounce = self.shake_scale * self.bounce * np.sin(self.step_phase(t) + 0.5)
+        bounce = self.shake_scale * self.bounce * np.sin(self.step_phase(t))
         size = GRAVITY + bounce
         return np.stack(
             [
@@ -325,7 +325,7 @@ def head_camera_motion(
     """Draw a walking head-camera trajectory and its sensor readings, deterministic from ``seed``.
 
     Intentional motion: yaw wander of two slow sinusoids (7 deg at 0.04-0.06 Hz, 3 deg at
-    0.09-0.13 Hz), pitch wander 2 deg + 1 deg and roll wander 0.8 deg + 0.4 deg at similar
+    0.09-0.13 Hz), pitch wander 2 deg + 1 deg and roll wander 0.8 deg + 0.4 deg at the same
     rates; ``head_turns`` quintic smooth-step turns of 40-60 deg over 0.6-1.0 s (default one per
     5 s) and ``whip_pans`` of 80-100 deg over 0.22-0.28 s (peak 500-770 deg/s; default one per
     10 s). Defaults give at least one of each from 4 s on and none below. Events sit at random
@@ -356,7 +356,7 @@ def head_camera_motion(
     if not 0 <= rolling_shutter_ms <= 1000 / rate:
         raise ValueError(
             f"rolling_shutter_ms must be within 0 and the frame interval "
-            f"({1000 / rate:.2f} ms), got {rolling_shutter_ms}"
+            f"({float(1000 / rate):.2f} ms), got {rolling_shutter_ms}"
         )
     if gyro_rate_hz <= 0:
         raise ValueError(f"gyro_rate_hz must be positive, got {gyro_rate_hz}")
@@ -460,7 +460,9 @@ def head_camera_motion(
     )
 
 
-def _noise(rng: np.random.Generator, shape: tuple[int, int], cell: float, channels: int = 1):
+def _noise(
+    rng: np.random.Generator, shape: tuple[int, int], cell: float, channels: int = 1
+) -> np.ndarray:
     """Smooth noise of feature size ``cell`` px: a coarse Gaussian grid, cubic-upsampled."""
     h, w = shape
     grid = (max(2, math.ceil(h / cell) + 1), max(2, math.ceil(w / cell) + 1), channels)
@@ -537,19 +539,33 @@ class SyntheticCamera:
         self.truth = truth
         w, h = truth.width, truth.height
         self._centre = np.array([(w - 1) / 2, (h - 1) / 2])
-        # Where the frame centre lands on the panorama, over the clip and the readout of the
-        # last frame (a rolling shutter never reads longer than one frame interval), in 0.5 ms
-        # steps; the largest step between samples pads the bound.
-        t = np.arange(0.0, truth.times[-1] + float(1 / truth.fps) + 5e-4, 5e-4)
-        spots = self._spots(truth.motion.pose(t))
-        pad = math.hypot(w, h) / 2 + np.abs(np.diff(spots, axis=0)).max(initial=0) + 4
-        low = spots.min(axis=0) - pad
-        size = np.ceil(spots.max(axis=0) + pad - low).astype(int)
+        low, high, step = self._reach()
+        pad = math.hypot(w, h) / 2 + step + 4
+        low = low - pad
+        size = np.ceil(high + pad - low).astype(int)
         self._origin = -low
         self.panorama = _panorama(np.random.default_rng(seed), (size[1], size[0]), h / 360)
 
     def __len__(self) -> int:
         return len(self.truth)
+
+    def _reach(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Bounds of where the frame centre lands on the panorama, and the sampling step.
+
+        Samples every 0.5 ms over the clip and the readout of the last frame (a rolling shutter
+        never reads longer than one frame interval), 10 s at a time to bound memory; the largest
+        move between samples is returned so the caller can pad by it.
+        """
+        dt, chunk = 5e-4, 20_000
+        end = self.truth.times[-1] + float(1 / self.truth.fps)
+        ticks = math.ceil(end / dt) + 1
+        low, high, step = np.full(2, np.inf), np.full(2, -np.inf), 0.0
+        for first in range(0, ticks, chunk):
+            t = np.arange(first, min(first + chunk + 1, ticks)) * dt
+            spots = self._spots(self.truth.motion.pose(t))
+            low, high = np.minimum(low, spots.min(axis=0)), np.maximum(high, spots.max(axis=0))
+            step = max(step, float(np.abs(np.diff(spots, axis=0)).max(initial=0)))
+        return low, high, step
 
     def _spots(self, pose: np.ndarray) -> np.ndarray:
         """Panorama offsets seen by the frame centre: R(roll) (f yaw, -f pitch)."""

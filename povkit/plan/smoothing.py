@@ -97,7 +97,7 @@ class AdaptiveSmoother(Smoother):
             curvature_weight = np.minimum(1.0, threshold / np.maximum(accel, 1e-12))
             over = np.abs(p - c) > limit
             if over.any():  # the crop has no room here: let the path give way, smoothly
-                fidelity[over] *= 4.0
+                fidelity[over] *= 2.0
         return p
 
 

@@ -5,11 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 from povkit.plan.crop import correction_limits, required_zoom, shrink_to_fit, smooth_zoom_envelope
-from povkit.plan.smoothing import make_smoother
+from povkit.plan.smoothing import Smoother, make_smoother
 from povkit.types import CameraPath, WarpPlan
 
 STILL_CAMERA_PX = 0.5
 """If no correction would move any pixel by more than this, the camera was still: leave it."""
+
+
+def check_plan_options(*, method: str, smoothness: float | None, max_zoom: float) -> Smoother:
+    """Validate planning options early (before any decoding); return the smoother."""
+    if not 1.0 <= max_zoom <= 4.0:
+        raise ValueError(f"max_zoom must be between 1.0 and 4.0, got {max_zoom}")
+    params = {} if smoothness is None else {"smoothness": smoothness}
+    if params and method != "adaptive":
+        raise ValueError(f"smoothness applies to the adaptive method, not {method!r}")
+    return make_smoother(method, **params)
 
 
 def plan_stabilization(
@@ -25,19 +35,13 @@ def plan_stabilization(
     Roll and shifts are corrected; zoom (forward motion) is kept as it was filmed. Where
     ``max_zoom`` leaves too little room, the smooth path gives way towards the raw one.
     """
-    if not 1.0 <= max_zoom <= 4.0:
-        raise ValueError(f"max_zoom must be between 1.0 and 4.0, got {max_zoom}")
-    params = {} if smoothness is None else {"smoothness": smoothness}
-    if params and method != "adaptive":
-        raise ValueError(f"smoothness applies to the adaptive method, not {method!r}")
-    smoother = make_smoother(method, **params)
+    smoother = check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
     size = path.frame_size
     raw = path.params[:, :3]
     width = size[0]
     scale = np.array([1 / width, 1 / width, 0.5])
-    smooth = smoother.smooth(
-        raw, path.times.seconds, correction_limits(max_zoom, size), scale=scale
-    )
+    limits = correction_limits(max_zoom, size)
+    smooth = smoother.smooth(raw, path.times.seconds, limits, scale=scale)
     fitted = shrink_to_fit(smooth - raw, size, max_zoom)
     notes = []
     reach = np.abs(fitted[:, :2]).max(axis=1) + np.abs(fitted[:, 2]) * np.hypot(*size) / 2
@@ -46,7 +50,8 @@ def plan_stabilization(
         notes.append("camera is still: frames are left as they are")
         return WarpPlan(np.zeros((n, 4)), np.ones(n), size, method, tuple(notes))
     needed = required_zoom(fitted, size)
-    gave_way = np.abs(fitted - (smooth - raw)).max(axis=1) > 1e-6
+    shrunk = np.abs(fitted - (smooth - raw)).max(axis=1) > 1e-6
+    gave_way = shrunk | np.any(np.abs(fitted) >= 0.9 * limits, axis=1)
     if gave_way.any():
         notes.append(f"max zoom {max_zoom:g} reached on {gave_way.sum()} frames: path gave way")
     fps = (n - 1) / max(path.times.seconds[-1], 1e-9) if n > 1 else 30.0

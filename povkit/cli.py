@@ -1,0 +1,185 @@
+"""The ``povkit`` command: parse, call the library, print. Exit 0 ok, 2 bad input, 1 internal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from povkit import __version__
+from povkit.errors import PovkitError, UsageError, log
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is a one-line error and exit 2 like every bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+class _WarningLines(logging.Handler):
+    """Print each warning as one line on stderr and keep it for the JSON result."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = record.getMessage()
+        self.lines.append(line)
+        print(f"povkit: warning: {line}", file=sys.stderr)
+
+
+def _add_stabilize(commands) -> None:
+    p = commands.add_parser("stabilize", help="stabilize a first-person clip")
+    p.add_argument("input", help="video to stabilize")
+    p.add_argument("-o", "--output", required=True, help="stabilized video (.mp4, .mov, .mkv)")
+    p.add_argument("--method", default="adaptive", choices=["adaptive", "l1", "fixed"])
+    p.add_argument(
+        "--smoothness", type=float, help="adaptive: jitter time constant in seconds (0.5)"
+    )
+    p.add_argument("--max-zoom", type=float, default=1.25, help="largest crop zoom (1.25)")
+    p.add_argument("--dynamic-zoom", action="store_true", help="let the zoom vary smoothly")
+    p.add_argument("--crf", type=float, default=18, help="x264 quality, lower is better (18)")
+    p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
+    p.set_defaults(run=_run_stabilize)
+
+
+def _run_stabilize(args) -> tuple[dict, str]:
+    from povkit.api import stabilize
+
+    result = stabilize(
+        args.input,
+        args.output,
+        method=args.method,
+        smoothness=args.smoothness,
+        max_zoom=args.max_zoom,
+        dynamic_zoom=args.dynamic_zoom,
+        crf=args.crf,
+        preset=args.preset,
+    )
+    data = result.to_dict()
+    text = (
+        f"{data['output']}: {data['frames']} frames, {data['method']}, "
+        f"zoom {data['zoom']:.3f}, {data['seconds']:.1f} s"
+    )
+    return data, "\n".join([text, *data["notes"]])
+
+
+def _add_motion(commands) -> None:
+    p = commands.add_parser("motion", help="measure how the camera moved, frame by frame")
+    p.add_argument("input", help="video to analyse")
+    p.set_defaults(run=_run_motion)
+
+
+def _run_motion(args) -> tuple[dict, str]:
+    from povkit.api import measure_motion
+
+    path = measure_motion(args.input)
+    steps = path.steps
+    seconds = path.times.seconds
+    data = {
+        "input": args.input,
+        "source": path.source,
+        "frames": len(path),
+        "frame_size": list(path.frame_size),
+        "invalid_steps": int((~path.valid).sum()),
+        "time": [round(float(t), 6) for t in seconds],
+        "pts": [int(p) for p in path.times.pts],
+        "dx": [round(float(v), 4) for v in steps[:, 0]],
+        "dy": [round(float(v), 4) for v in steps[:, 1]],
+        "angle": [round(float(v), 6) for v in steps[:, 2]],
+        "log_scale": [round(float(v), 6) for v in steps[:, 3]],
+        "valid": [bool(v) for v in path.valid],
+    }
+    span = seconds[-1] if len(seconds) else 0.0
+    text = (
+        f"{args.input}: {len(path)} frames over {span:.2f} s, "
+        f"{data['invalid_steps']} steps bridged; mean |dx| {abs(steps[:, 0]).mean():.2f} px"
+    )
+    return data, text
+
+
+def _add_metrics(commands) -> None:
+    p = commands.add_parser("metrics", help="cropping, distortion and stability of a result")
+    p.add_argument("input", help="the original video")
+    p.add_argument("stabilized", help="the stabilized video")
+    p.add_argument("--truth", help="ground-truth JSON of a synthetic clip (povkit demo writes it)")
+    p.set_defaults(run=_run_metrics)
+
+
+def _run_metrics(args) -> tuple[dict, str]:
+    from povkit.quality import measure_quality
+
+    data = measure_quality(args.input, args.stabilized, truth=args.truth)
+    text = ", ".join(f"{k} {v:.3f}" for k, v in data.items() if isinstance(v, float))
+    return data, text
+
+
+def _add_demo(commands) -> None:
+    p = commands.add_parser("demo", help="make a shaky synthetic walk, stabilize it, score it")
+    p.add_argument("--out", default="out/demo", help="folder for the clips (out/demo)")
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--width", type=int, default=960)
+    p.add_argument("--height", type=int, default=540)
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(run=_run_demo)
+
+
+def _run_demo(args) -> tuple[dict, str]:
+    from povkit.demo import run_demo
+
+    data = run_demo(
+        Path(args.out), seconds=args.seconds, width=args.width, height=args.height, seed=args.seed
+    )
+    return data, data.pop("summary")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog="povkit", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"povkit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
+    for add in (_add_stabilize, _add_motion, _add_metrics, _add_demo):
+        add(commands)
+    for sub in commands.choices.values():
+        sub.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings = _WarningLines()
+    log.addHandler(warnings)
+    log.propagate = False
+    try:
+        args = build_parser().parse_args(argv)
+        data, text = args.run(args)
+    except PovkitError as exc:
+        print(f"povkit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("povkit: interrupted; no output was left half-written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if os.environ.get("POVKIT_DEBUG"):
+            raise
+        print(
+            f"povkit: internal error: {type(exc).__name__}: {exc} "
+            "(set POVKIT_DEBUG=1 for a traceback and please report it)",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        log.removeHandler(warnings)
+    if args.json:
+        data["warnings"] = warnings.lines
+        print(json.dumps(data))
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
