@@ -15,7 +15,7 @@ from povkit.motion.visual import TrackingOptions, measure_visual_motion
 from povkit.plan.stabilize import check_plan_options, plan_stabilization
 from povkit.progress import progress
 from povkit.render.pipeline import render_plan
-from povkit.types import CameraPath, WarpPlan
+from povkit.types import CameraPath, VideoInfo, WarpPlan
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,15 @@ class StabilizeResult:
 
 
 def measure_motion(
-    path: str | os.PathLike, *, options: TrackingOptions | None = None
+    path: str | os.PathLike,
+    *,
+    options: TrackingOptions | None = None,
+    info: VideoInfo | None = None,
 ) -> CameraPath:
     """How the camera moved in ``path``, frame by frame (one decode pass)."""
-    info = probe(path)
+    info = info or probe(path)
     with progress("measuring motion", info.frame_count) as tick:
-        camera_path, report = measure_visual_motion(path, options=options, on_frame=tick)
+        camera_path, report = measure_visual_motion(path, info=info, options=options, on_frame=tick)
     report.warn_if_damaged(info)
     bridged = int((~camera_path.valid).sum())
     if bridged:
@@ -83,10 +86,10 @@ def stabilize(
         raise UsageError(str(exc)) from None
     if not 0 <= crf <= 51:
         raise UsageError(f"crf must be between 0 and 51, got {crf:g}")
-    probe(input_path)
-    output = check_output_path(input_path, output_path)
     started = time.perf_counter()
-    camera_path = measure_motion(input_path)
+    info = probe(input_path)
+    output = check_output_path(input_path, output_path)
+    camera_path = measure_motion(input_path, info=info)
     plan = plan_stabilization(
         camera_path,
         method=method,
@@ -95,7 +98,7 @@ def stabilize(
         dynamic_zoom=dynamic_zoom,
     )
     analysed = time.perf_counter()
-    frames = render(input_path, output, plan, crf=crf, preset=preset)
+    frames = render(input_path, output, plan, crf=crf, preset=preset, info=info)
     finished = time.perf_counter()
     return StabilizeResult(
         output=str(output),
@@ -117,9 +120,10 @@ def render(
     *,
     crf: float = 18,
     preset: str = "veryfast",
+    info: VideoInfo | None = None,
 ) -> int:
     """Apply a warp plan to a file (with a progress bar); returns frames written."""
     with progress("rendering", len(plan)) as tick:
         return render_plan(
-            input_path, Path(output_path), plan, crf=crf, preset=preset, on_frame=tick
+            input_path, Path(output_path), plan, crf=crf, preset=preset, info=info, on_frame=tick
         )

@@ -125,7 +125,7 @@ def stabilization_scores(
     original: Iterable[np.ndarray],
     stabilized: Iterable[np.ndarray],
     *,
-    nfeatures: int = 1000,
+    nfeatures: int = 500,
     ratio: float = 0.7,
     ransac_threshold_px: float = 5.0,
     min_inliers: int = 8,
@@ -377,8 +377,10 @@ def output_pose_deg(
     warp): zooming in magnifies every content shift, not the camera's turn.
 
     ``frame_size`` is (width, height) in pixels; the centre is ``((w - 1) / 2, (h - 1) / 2)``,
-    pixel centres at integers as OpenCV places them. Warps that are NaN (failed measurements)
-    are interpolated element-wise from their neighbours first.
+    pixel centres at integers as OpenCV places them. Warps, path, focal length and frame size
+    must share one pixel unit: when the frames were downscaled by ``k`` for scoring, pass
+    ``content_path[:, :2] * k``, ``focal_px * k`` and the scored frame's size. Warps that are
+    NaN (failed measurements) are interpolated element-wise from their neighbours first.
     """
     if not focal_px > 0:
         raise ValueError(f"focal_px must be positive, got {focal_px}")

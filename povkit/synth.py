@@ -102,7 +102,7 @@ class HeadMotion:
         return out
 
     def rates(self, t: np.ndarray | float) -> np.ndarray:
-        """(..., 3) time derivative of the actual pose in rad/s, by a 10 us central difference."""
+        """(..., 3) time derivative of the actual pose in rad/s, by a +-10 us central difference."""
         t = np.asarray(t, dtype=np.float64)
         return (self.pose(t + _DIFF_STEP_S) - self.pose(t - _DIFF_STEP_S)) / (2 * _DIFF_STEP_S)
 
@@ -325,11 +325,11 @@ def head_camera_motion(
     """Draw a walking head-camera trajectory and its sensor readings, deterministic from ``seed``.
 
     Intentional motion: yaw wander of two slow sinusoids (7 deg at 0.04-0.06 Hz, 3 deg at
-    0.09-0.13 Hz), pitch wander 2 deg + 1 deg and roll wander 0.8 deg + 0.4 deg at the same
-    rates; ``head_turns`` quintic smooth-step turns of 40-60 deg over 0.6-1.0 s (default one per
-    5 s) and ``whip_pans`` of 80-100 deg over 0.22-0.28 s (peak 500-770 deg/s; default one per
-    10 s). Defaults give at least one of each from 4 s on and none below. Events sit at random
-    non-overlapping times 0.5 s clear of the ends and each heads back towards yaw 0.
+    0.09-0.13 Hz), pitch wander 2 deg + 1 deg and roll wander 0.8 deg + 0.4 deg in the same
+    frequency ranges; ``head_turns`` quintic smooth-step turns of 40-60 deg over 0.6-1.0 s
+    (default one per 5 s) and ``whip_pans`` of 80-100 deg over 0.22-0.28 s (peak 540-850 deg/s;
+    default one per 10 s). Defaults give at least one of each from 4 s on and none below. Events
+    sit at random non-overlapping times 0.5 s clear of the ends and each heads back towards yaw 0.
 
     Shake, times ``shake_scale``: footstep bob at the step rate (2.0 Hz drifting by +-0.1-0.18
     Hz, within 1.8-2.2 Hz) with a second gait harmonic at a quarter amplitude and a +-15 %

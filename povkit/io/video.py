@@ -60,7 +60,10 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         average = stream.average_rate or stream.guessed_rate or Fraction(30)
         nominal = stream.base_rate or stream.guessed_rate or average
         duration_s = _duration_s(container, stream)
-        frame_count = stream.frames or round(duration_s * float(average))
+        steps = _pts_steps(path, stream.index)
+        frame_count = stream.frames or (len(steps) + 1 if len(steps) else 0)
+        frame_count = frame_count or round(duration_s * float(average))
+        uneven = len(steps) > 1 and steps.max() - steps.min() > 0.05 * np.median(steps)
         audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
         data = tuple(_data_stream_name(s) for s in container.streams if s.type == "data")
         first_pts = first.pts if first.pts is not None else (stream.start_time or 0)
@@ -72,7 +75,8 @@ def probe(path: str | os.PathLike) -> VideoInfo:
             rotation=int(round(first.rotation or 0)),
             nominal_fps=Fraction(nominal),
             average_fps=Fraction(average),
-            variable_frame_rate=abs(float(nominal) - float(average)) > 0.01 * float(average),
+            variable_frame_rate=bool(uneven)
+            or abs(float(nominal) - float(average)) > 0.01 * float(average),
             frame_count=int(frame_count),
             duration_s=duration_s,
             first_pts_s=float(first_pts * time_base),
@@ -82,6 +86,20 @@ def probe(path: str | os.PathLike) -> VideoInfo:
             audio_codec=audio,
             data_streams=data,
         )
+
+
+def _pts_steps(path, stream_index: int) -> np.ndarray:
+    """Differences between consecutive video packet timestamps (demuxed only, not decoded)."""
+    pts: list[int] = []
+    with av.open(str(path)) as container:
+        stream = container.streams[stream_index]
+        try:
+            for packet in container.demux(stream):
+                if packet.pts is not None:
+                    pts.append(packet.pts)
+        except _DECODE_ERRORS:
+            pass  # a damaged tail: the timestamps read so far are what we have
+    return np.diff(np.sort(np.array(pts, dtype=np.int64)))
 
 
 _KNOWN_DATA_HANDLERS = {"GoPro MET": "gpmd", "GoPro TCD": "tmcd", "GoPro SOS": "gopro-sos"}
@@ -143,8 +161,8 @@ class VideoReader:
     also yields the audio packets in demux order so a writer can copy them unchanged.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.info = probe(path)
+    def __init__(self, path: str | os.PathLike, info: VideoInfo | None = None) -> None:
+        self.info = info or probe(path)
         self._container = _open_input(path)
         self.video = self._container.streams.video[0]
         self.video.thread_type = "AUTO"

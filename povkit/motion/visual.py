@@ -181,12 +181,13 @@ def measure_grey_frames(
 def measure_visual_motion(
     path: str | os.PathLike,
     *,
+    info: VideoInfo | None = None,
     options: TrackingOptions | None = None,
     on_frame: Callable[[], None] | None = None,
 ) -> tuple[CameraPath, ReadReport]:
     """Decode ``path`` once and measure how its camera moved, frame by frame."""
     options = options or TrackingOptions()
-    with VideoReader(path) as reader:
+    with VideoReader(path, info) as reader:
         info = reader.info
         size = analysis_size(info, options.analysis_width)
         pts: list[int] = []

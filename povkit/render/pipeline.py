@@ -17,7 +17,7 @@ import numpy as np
 
 from povkit.io.video import VideoReader, VideoWriter, plane_arrays, yuv420_planes
 from povkit.render.warp import plan_matrices, warp_planes
-from povkit.types import WarpPlan
+from povkit.types import VideoInfo, WarpPlan
 
 
 def _warped(frame: av.VideoFrame, matrix: np.ndarray, width: int, height: int) -> av.VideoFrame:
@@ -36,6 +36,7 @@ def render_plan(
     crf: float = 18,
     preset: str = "veryfast",
     workers: int = 2,
+    info: VideoInfo | None = None,
     on_frame: Callable[[], None] | None = None,
 ) -> int:
     """Apply ``plan`` to every frame of ``input_path`` and encode to ``output_path``.
@@ -43,7 +44,7 @@ def render_plan(
     Returns the number of frames written. Frames beyond the plan (which a damaged file can
     yield on a second read) reuse the plan's last warp.
     """
-    with VideoReader(input_path) as reader:
+    with VideoReader(input_path, info) as reader:
         info = reader.info
         width, height = info.width - info.width % 2, info.height - info.height % 2
         matrices = plan_matrices(plan, info)

@@ -1,0 +1,83 @@
+"""Score a stabilized file against its input: decode both in step and hand frames to metrics."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+
+from povkit.errors import InputError
+from povkit.io.video import VideoReader, luma
+from povkit.metrics import (
+    intentional_lag_frames,
+    output_pose_deg,
+    pose_from_content_path,
+    residual_shake_deg,
+    stabilization_scores,
+)
+from povkit.progress import progress
+
+METRICS_WIDTH = 480
+"""Frames are scored at most this wide: the metrics are scale-free and SIFT is costly."""
+
+
+def _grey_frames(reader: VideoReader, size: tuple[int, int], tick) -> Iterator[np.ndarray]:
+    for frame in reader.frames():
+        tick()
+        yield cv2.resize(luma(frame), size, interpolation=cv2.INTER_AREA)
+
+
+def measure_quality(
+    original: str | os.PathLike,
+    stabilized: str | os.PathLike,
+    *,
+    truth: str | os.PathLike | None = None,
+) -> dict:
+    """Cropping, distortion and stability (Liu et al. 2013) of ``stabilized`` against
+    ``original``; with a synthetic clip's ``truth`` also residual shake and turn lag."""
+    with VideoReader(original) as before, VideoReader(stabilized) as after:
+        info = before.info
+        scale = min(1.0, METRICS_WIDTH / info.display_width)
+        size = (round(info.display_width * scale), round(info.height * scale))
+        with progress("scoring", info.frame_count) as tick:
+            try:
+                scores = stabilization_scores(
+                    _grey_frames(before, size, tick), _grey_frames(after, size, lambda: None)
+                )
+            except ValueError as exc:
+                raise InputError(
+                    f"{stabilized}: cannot be compared with {original} ({exc}); "
+                    "is it a stabilized copy of it?"
+                ) from None
+    result = scores.to_dict()
+    if truth is not None:
+        result.update(_truth_scores(scores.warps, truth, scale=scale, size=size))
+    return result
+
+
+def _truth_scores(warps: np.ndarray, truth_path, *, scale: float, size) -> dict:
+    from povkit.synth import SynthTruth
+
+    truth = SynthTruth.load(truth_path)
+    if len(truth) != len(warps):
+        raise InputError(
+            f"{truth_path}: describes {len(truth)} frames but the videos have {len(warps)}"
+        )
+    focal = truth.focal_px * scale
+    actual = truth.content_path("actual") * [scale, scale, 1.0]
+    intended = pose_from_content_path(
+        truth.content_path("intentional") * [scale, scale, 1.0], focal_px=focal
+    )
+    before = pose_from_content_path(actual, focal_px=focal)
+    after = output_pose_deg(warps, actual, focal_px=focal, frame_size=size)
+    fps = float(truth.fps)
+    shake_in = residual_shake_deg(before, intended, fps)
+    shake_out = residual_shake_deg(after, intended, fps)
+    return {
+        "shake_in_deg": shake_in,
+        "shake_out_deg": shake_out,
+        "shake_left": shake_out / shake_in if shake_in > 0 else float("nan"),
+        "lag_frames": intentional_lag_frames(after, intended),
+    }

@@ -1,0 +1,48 @@
+"""Output frames, timestamps, audio and rotation match the input exactly (real clips)."""
+
+import av
+import numpy as np
+import pytest
+
+from povkit.api import stabilize
+from povkit.io.video import probe
+
+
+def _frame_times(path):
+    with av.open(str(path)) as container:
+        frames = list(container.decode(video=0))
+        return np.array([f.time for f in frames]), frames[0].rotation
+
+
+def _audio_packets(path):
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        return [
+            (float(p.pts * p.time_base), bytes(p))
+            for p in container.demux(stream)
+            if p.pts is not None
+        ]
+
+
+@pytest.mark.parametrize("name", ["park_walk.mp4", "stove_dog_vfr_rotated.mp4"])
+def test_frames_timestamps_audio_and_rotation_match(tmp_path, real_clip, name):
+    clip = real_clip(f"stabilize/{name}")
+    out = tmp_path / "out.mp4"
+    result = stabilize(clip, out)
+    times_in, rotation_in = _frame_times(clip)
+    times_out, rotation_out = _frame_times(out)
+    assert result.frames == len(times_in) == len(times_out)
+    np.testing.assert_allclose(times_out, times_in, atol=1e-6)
+    assert rotation_out == rotation_in
+    assert _audio_packets(out) == _audio_packets(clip)
+
+
+def test_probe_reads_what_matters(real_clip):
+    park = probe(real_clip("stabilize/park_walk.mp4"))
+    assert park.variable_frame_rate and park.audio_codec == "aac"
+    stove = probe(real_clip("stabilize/stove_dog_vfr_rotated.mp4"))
+    assert stove.rotation == -180 and stove.variable_frame_rate
+    megamind = probe(real_clip("cuts/megamind.avi"))
+    assert megamind.first_pts_s == pytest.approx(0.0417, abs=1e-3)
+    gopro = probe(real_clip("gyro/gopro_max_walk.mp4"))
+    assert "gpmd" in gopro.data_streams

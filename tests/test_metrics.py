@@ -1,0 +1,279 @@
+"""Tests of povkit.metrics on synthetic frames with known warps and on known pose signals."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from povkit.metrics import (
+    intentional_lag_frames,
+    output_pose_deg,
+    pose_from_content_path,
+    residual_shake_deg,
+    stabilization_scores,
+)
+
+SIZE = (320, 192)
+"""(width, height) of the synthetic frames: small enough for speed, big enough for SIFT."""
+FPS = 30.0
+
+
+def _texture(seed: int = 0, shape: tuple[int, int] = (600, 800)) -> np.ndarray:
+    """A grey image with detail at several scales, so SIFT finds plenty of distinct features."""
+    rng = np.random.default_rng(seed)
+    image = np.zeros(shape, np.float32)
+    for sigma in (1.5, 4.0, 12.0):
+        noise = rng.standard_normal(shape).astype(np.float32)
+        image += cv2.GaussianBlur(noise, (0, 0), sigma) * sigma
+    image -= image.min()
+    return (image * (255 / image.max())).astype(np.uint8)
+
+
+TEXTURE = _texture()
+
+
+def _about_centre(matrix: np.ndarray, size: tuple[int, int] = SIZE) -> np.ndarray:
+    """3x3 homography applying the 2x2 ``matrix`` about the frame centre."""
+    c = np.array([(size[0] - 1) / 2, (size[1] - 1) / 2])
+    h = np.eye(3)
+    h[:2, :2] = matrix
+    h[:2, 2] = c - matrix @ c
+    return h
+
+
+def _rotation(deg: float) -> np.ndarray:
+    a = math.radians(deg)
+    return np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+
+
+def _camera(x: float, y: float, roll_deg: float) -> np.ndarray:
+    """A frame cut from the texture's middle, its content shifted by (x, y) and turned by roll,
+    both about the frame centre; the window stays inside the texture, so no border shows."""
+    w, h = SIZE
+    th, tw = TEXTURE.shape
+    m = _about_centre(_rotation(roll_deg))
+    m[:2, 2] += (x - (tw - w) / 2, y - (th - h) / 2)
+    return cv2.warpAffine(TEXTURE, m[:2], SIZE, flags=cv2.INTER_LINEAR)
+
+
+def _video(path: np.ndarray) -> list[np.ndarray]:
+    return [_camera(*row) for row in path]
+
+
+def _warped(frames: list[np.ndarray], h: np.ndarray) -> list[np.ndarray]:
+    return [cv2.warpPerspective(f, h, SIZE, flags=cv2.INTER_LINEAR) for f in frames]
+
+
+def _slow_path(n: int) -> np.ndarray:
+    t = np.arange(n, dtype=float)
+    return np.column_stack([0.4 * t, 0.2 * t, 0.02 * t])
+
+
+# --- Liu et al. scores ----------------------------------------------------------------------
+
+
+def test_identical_videos_score_no_crop_and_no_distortion():
+    frames = _video(_slow_path(8))
+    scores = stabilization_scores(frames, iter(frames))
+    assert scores.frames == 8 and scores.failed_frames == 0 and scores.failed_steps == 0
+    assert scores.cropping == pytest.approx(1.0, abs=1e-3)
+    assert scores.distortion == pytest.approx(1.0, abs=5e-3)
+    np.testing.assert_allclose(scores.warps, np.broadcast_to(np.eye(3), (8, 3, 3)), atol=0.05)
+
+
+def test_zoomed_video_crops_by_inverse_zoom_and_warps_map_original_to_stabilized():
+    original = _video(_slow_path(6))
+    zoom = _about_centre(1.25 * _rotation(2.0))
+    scores = stabilization_scores(original, _warped(original, zoom))
+    assert scores.cropping == pytest.approx(0.8, abs=0.005)
+    assert scores.distortion == pytest.approx(1.0, abs=0.01)
+    for warp in scores.warps:
+        np.testing.assert_allclose(warp[:2, :2], zoom[:2, :2], atol=0.01)
+        np.testing.assert_allclose(warp[:2, 2], zoom[:2, 2], atol=1.0)
+
+
+def test_non_uniform_scale_is_distortion():
+    original = _video(_slow_path(6))
+    stretch = _about_centre(np.diag([1.0, 1.2]))
+    scores = stabilization_scores(original, _warped(original, stretch))
+    assert scores.distortion == pytest.approx(1 / 1.2, abs=0.01)
+    assert scores.distortion_mean == pytest.approx(1 / 1.2, abs=0.01)
+    assert scores.cropping == pytest.approx(1 / math.sqrt(1.2), abs=0.01)
+
+
+def test_jitter_lowers_stability_of_a_slow_pan():
+    n = 48
+    t = np.arange(n) / FPS
+    smooth = _slow_path(n)
+    jitter = np.column_stack(
+        [
+            3.0 * np.sin(2 * np.pi * 4.0 * t) + 2.0 * np.sin(2 * np.pi * 5.5 * t + 1.0),
+            2.0 * np.sin(2 * np.pi * 3.0 * t + 0.5),
+            0.4 * np.sin(2 * np.pi * 4.5 * t + 2.0),
+        ]
+    )
+    calm = _video(smooth)
+    shaky = _video(smooth + jitter)
+    # 300 features a frame are plenty for a homography and keep the test quick.
+    calm_scores = stabilization_scores(calm, calm, nfeatures=300)
+    shaky_scores = stabilization_scores(shaky, shaky, nfeatures=300)
+    assert calm_scores.failed_steps == 0 and shaky_scores.failed_steps == 0
+    assert calm_scores.stability > 0.8
+    assert shaky_scores.stability < calm_scores.stability - 0.2
+    assert shaky_scores.stability_translation < calm_scores.stability_translation
+    assert shaky_scores.stability_rotation < calm_scores.stability_rotation
+    assert calm_scores.stability == min(
+        calm_scores.stability_translation, calm_scores.stability_rotation
+    )
+
+
+def test_unmatchable_frame_is_counted_not_fatal():
+    original = _video(_slow_path(5))
+    stabilized = list(original)
+    stabilized[2] = np.zeros_like(original[2])
+    scores = stabilization_scores(original, stabilized)
+    assert scores.failed_frames == 1
+    assert scores.failed_steps == 2
+    assert np.isnan(scores.warps[2]).all()
+    assert np.isfinite(scores.warps[[0, 1, 3, 4]]).all()
+    assert scores.cropping == pytest.approx(1.0, abs=1e-3)
+    # Too short a clip for a spectrum: stability is unknown, and JSON says so with null.
+    encoded = json.loads(json.dumps(scores.to_dict()))
+    assert encoded["stability"] is None
+    assert encoded["failed_frames"] == 1 and "warps" not in encoded
+
+
+def test_length_mismatch_names_both_counts():
+    frames = _video(_slow_path(5))
+    with pytest.raises(ValueError, match="original has 3 frames, stabilized has 5"):
+        stabilization_scores(frames[:3], (f for f in frames))
+    with pytest.raises(ValueError, match="original has 5 frames, stabilized has 2"):
+        stabilization_scores(iter(frames), frames[:2])
+
+
+@pytest.mark.parametrize(
+    ("original", "stabilized", "message"),
+    [
+        ([], [], "empty"),
+        ([np.zeros((*SIZE[::-1], 3), np.uint8)], [np.zeros(SIZE[::-1], np.uint8)], "2-D uint8"),
+        ([np.zeros(SIZE[::-1], np.float32)], [np.zeros(SIZE[::-1], np.uint8)], "2-D uint8"),
+        ([np.zeros(SIZE[::-1], np.uint8)], [np.zeros((10, 10), np.uint8)], "one size"),
+    ],
+)
+def test_bad_frames_are_explained(original, stabilized, message):
+    with pytest.raises(ValueError, match=message):
+        stabilization_scores(original, stabilized)
+
+
+# --- ground-truth measures ------------------------------------------------------------------
+
+
+def _whip_pans(n: int) -> np.ndarray:
+    """Intended yaw in degrees: a slow drift plus two quick 60-degree turns."""
+    t = np.arange(n, dtype=float)
+    turns = 60 / (1 + np.exp(-(t - n / 3) / 3)) - 60 / (1 + np.exp(-(t - 2 * n / 3) / 2))
+    return 0.05 * t + turns
+
+
+def _poses(yaw: np.ndarray) -> np.ndarray:
+    n = len(yaw)
+    t = np.arange(n, dtype=float)
+    return np.column_stack([yaw, 2 * np.sin(t / 40), np.zeros(n)])
+
+
+def test_residual_shake_of_a_fast_sinusoid_is_its_rms():
+    t = np.arange(300) / FPS
+    amplitude = 1.5
+    wobble = amplitude * np.sin(2 * np.pi * 3.0 * t)
+    output = np.column_stack([wobble, wobble, wobble])
+    shake = residual_shake_deg(output, np.zeros_like(output), FPS)
+    assert shake == pytest.approx(amplitude / math.sqrt(2), rel=0.02)
+
+
+def test_residual_shake_ignores_slow_motion():
+    t = np.arange(300) / FPS
+    drift = 1.5 * np.sin(2 * np.pi * 0.2 * t)
+    output = np.column_stack([drift, drift, drift])
+    assert residual_shake_deg(output, np.zeros_like(output), FPS) < 0.02 * 1.5
+
+
+def test_residual_shake_validates():
+    poses = np.zeros((100, 3))
+    with pytest.raises(ValueError, match="Nyquist"):
+        residual_shake_deg(poses, poses, FPS, cutoff_hz=20.0)
+    with pytest.raises(ValueError, match="same frames"):
+        residual_shake_deg(poses, poses[:50], FPS)
+    with pytest.raises(ValueError, match="more than"):
+        residual_shake_deg(poses[:10], poses[:10], FPS)
+
+
+@pytest.mark.parametrize("shift", [2.0, 2.5, -3.0])
+def test_lag_of_a_shifted_signal(shift):
+    n = 240
+    t = np.arange(n, dtype=float)
+    intended = _poses(_whip_pans(n))
+    late = _poses(np.interp(t - shift, t, intended[:, 0]))
+    assert intentional_lag_frames(late, intended) == pytest.approx(shift, abs=0.2)
+
+
+def test_lag_is_nan_without_a_turn():
+    steady = _poses(0.5 * np.arange(100.0))
+    assert math.isnan(intentional_lag_frames(steady, steady))
+
+
+def test_pose_from_content_path_signs():
+    focal = 500.0
+    one_degree = focal * math.radians(1.0)
+    path = np.array([[0.0, 0.0, 0.0], [-one_degree, one_degree, -math.radians(1.0)]])
+    np.testing.assert_allclose(pose_from_content_path(path, focal_px=focal)[1], [1.0, 1.0, 1.0])
+
+
+def _content_path(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    path = np.cumsum(rng.normal(0, [3.0, 2.0, 0.004], (n, 3)), axis=0)
+    return path - path[0]
+
+
+def _similarity(row: np.ndarray) -> np.ndarray:
+    """The content similarity of one content-path row, about the centre of SIZE."""
+    h = _about_centre(_rotation(math.degrees(row[2])))
+    h[:2, 2] += row[:2]
+    return h
+
+
+def test_identity_warps_leave_the_input_pose():
+    path = _content_path(50, seed=1)
+    warps = np.broadcast_to(np.eye(3), (50, 3, 3))
+    pose = output_pose_deg(warps, path, focal_px=400.0, frame_size=SIZE)
+    np.testing.assert_allclose(pose, pose_from_content_path(path, focal_px=400.0), atol=1e-9)
+
+
+def test_warps_that_undo_the_shake_give_the_intended_pose_at_any_zoom():
+    n, focal = 50, 400.0
+    actual, intended = _content_path(n, seed=2), _content_path(n, seed=3)
+    zoom = _about_centre(np.diag([1.2, 1.2]))
+    warps = np.stack(
+        [
+            zoom @ _similarity(i) @ np.linalg.inv(_similarity(a))
+            for a, i in zip(actual, intended, strict=True)
+        ]
+    )
+    warps[7] = np.nan  # a failed measurement, bridged from its neighbours
+    pose = output_pose_deg(warps, actual, focal_px=focal, frame_size=SIZE)
+    want = pose_from_content_path(intended, focal_px=focal)
+    keep = np.arange(n) != 7
+    np.testing.assert_allclose(pose[keep], want[keep], atol=1e-6)
+    assert np.isfinite(pose[7]).all()
+    np.testing.assert_allclose(pose[7], want[7], atol=0.5)
+
+
+def test_output_pose_validates():
+    path = np.zeros((5, 3))
+    with pytest.raises(ValueError, match="every warp is NaN"):
+        output_pose_deg(np.full((5, 3, 3), np.nan), path, focal_px=400.0, frame_size=SIZE)
+    with pytest.raises(ValueError, match=r"\(5, 3, 3\)"):
+        output_pose_deg(np.zeros((4, 3, 3)), path, focal_px=400.0, frame_size=SIZE)
