@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from povkit.errors import InputError
+from povkit.geometry import compose_steps, frame_center, similarity_params
 from povkit.io.video import ReadReport, VideoReader, luma
 from povkit.types import CameraPath, FrameTimes, VideoInfo
 
@@ -75,8 +76,17 @@ def measure_step(
     )
     if corners is None or len(corners) < options.min_inliers:
         return _NO_STEP
-    tracked, status, _ = cv2.calcOpticalFlowPyrLK(previous, current, corners, None, **_LK)
-    back, back_status, _ = cv2.calcOpticalFlowPyrLK(current, previous, tracked, None, **_LK)
+    guess = coarse_shift(previous, current)
+    if np.abs(guess).max() > 4:  # fast pan: start LK where the content went, not where it was
+        start = (corners + guess.astype(np.float32)).astype(np.float32)
+        tracked, status, _ = cv2.calcOpticalFlowPyrLK(
+            previous, current, corners, start, flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **_LK
+        )
+    else:
+        tracked, status, _ = cv2.calcOpticalFlowPyrLK(previous, current, corners, None, **_LK)
+    back, back_status, _ = cv2.calcOpticalFlowPyrLK(
+        current, previous, tracked, corners.copy(), flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **_LK
+    )
     round_trip = np.linalg.norm((back - corners).reshape(-1, 2), axis=1)
     good = (status.ravel() == 1) & (back_status.ravel() == 1)
     good &= round_trip < options.forward_backward_px
@@ -95,7 +105,7 @@ def measure_step(
     if matrix is None:
         return _NO_STEP
     inliers = int(inlier_mask.sum())
-    params = similarity_about_center(matrix, (width, height))
+    params = similarity_params(matrix, frame_center((width, height)))[0]
     plausible = abs(params[2]) < 0.35 and abs(params[3]) < 0.2
     valid = (
         plausible
@@ -105,13 +115,16 @@ def measure_step(
     return StepEstimate(params, inliers, valid)
 
 
-def similarity_about_center(matrix: np.ndarray, size: tuple[float, float]) -> np.ndarray:
-    """Decompose a 2x3 similarity into (shift of the frame centre, angle, log scale)."""
-    center = np.array([size[0] / 2, size[1] / 2])
-    shift = matrix[:, :2] @ center + matrix[:, 2] - center
-    angle = np.arctan2(matrix[1, 0], matrix[0, 0])
-    log_scale = np.log(np.hypot(matrix[0, 0], matrix[1, 0]))
-    return np.array([shift[0], shift[1], angle, log_scale])
+_COARSE = 4  # the coarse shift is measured at a quarter of the analysis size
+
+
+def coarse_shift(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Global content shift by phase correlation on tiny frames: a start for LK in whip pans."""
+    size = (previous.shape[1] // _COARSE, previous.shape[0] // _COARSE)
+    a = cv2.resize(previous, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    b = cv2.resize(current, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    (dx, dy), _ = cv2.phaseCorrelate(a, b, cv2.createHanningWindow(size, cv2.CV_32F))
+    return np.array([dx, dy]) * _COARSE
 
 
 def bridge_invalid_steps(steps: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -142,11 +155,12 @@ def camera_path_from_steps(
     steps = bridge_invalid_steps(steps, valid)
     steps[:, :2] /= scale
     steps[0] = 0
+    frame_size = (info.display_width, float(info.height))
     return CameraPath(
         times=times,
-        params=np.cumsum(steps, axis=0),
+        params=compose_steps(steps, frame_center(frame_size)),
         valid=valid,
-        frame_size=(info.display_width, float(info.height)),
+        frame_size=frame_size,
         source="visual",
     )
 

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from povkit.geometry import frame_center, similarity_matrices, similarity_params
 from povkit.plan.crop import correction_limits, required_zoom, shrink_to_fit, smooth_zoom_envelope
 from povkit.plan.smoothing import Smoother, make_smoother
 from povkit.types import CameraPath, WarpPlan
 
 STILL_CAMERA_PX = 0.5
 """If no correction would move any pixel by more than this, the camera was still: leave it."""
+
+
+def corrections_between(
+    raw: np.ndarray, smooth: np.ndarray, size: tuple[float, float]
+) -> np.ndarray:
+    """Per-frame (dx, dy, angle) that move content from the raw path onto the smooth one.
+
+    The warp is S_t T_t^-1 (frame t back to frame 0's view, then on to the smooth view),
+    composed exactly; the filmed zoom is kept, so only shift and roll are corrected.
+    """
+    center = frame_center(size)
+    target = np.column_stack([smooth[:, :3], raw[:, 3]])
+    warps = similarity_matrices(target, center) @ np.linalg.inv(similarity_matrices(raw, center))
+    return similarity_params(warps, center)[:, :3]
 
 
 def check_plan_options(*, method: str, smoothness: float | None, max_zoom: float) -> Smoother:
@@ -42,7 +57,8 @@ def plan_stabilization(
     scale = np.array([1 / width, 1 / width, 0.5])
     limits = correction_limits(max_zoom, size)
     smooth = smoother.smooth(raw, path.times.seconds, limits, scale=scale)
-    fitted = shrink_to_fit(smooth - raw, size, max_zoom)
+    wanted = corrections_between(path.params, smooth, size)
+    fitted = shrink_to_fit(wanted, size, max_zoom)
     notes = []
     reach = np.abs(fitted[:, :2]).max(axis=1) + np.abs(fitted[:, 2]) * np.hypot(*size) / 2
     n = len(path)
@@ -50,7 +66,7 @@ def plan_stabilization(
         notes.append("camera is still: frames are left as they are")
         return WarpPlan(np.zeros((n, 4)), np.ones(n), size, method, tuple(notes))
     needed = required_zoom(fitted, size)
-    shrunk = np.abs(fitted - (smooth - raw)).max(axis=1) > 1e-6
+    shrunk = np.abs(fitted - wanted).max(axis=1) > 1e-6
     gave_way = shrunk | np.any(np.abs(fitted) >= 0.9 * limits, axis=1)
     if gave_way.any():
         notes.append(f"max zoom {max_zoom:g} reached on {gave_way.sum()} frames: path gave way")

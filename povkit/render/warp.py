@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from povkit.geometry import frame_center, similarity_matrices
 from povkit.types import VideoInfo, WarpPlan
 
 # 4:2:0 chroma: sample i sits between luma samples 2i and 2i+1.
@@ -19,20 +20,11 @@ def plan_matrices(plan: WarpPlan, info: VideoInfo) -> np.ndarray:
     ratio is converted here, so non-square pixels are warped correctly.
     """
     sar = float(info.sample_aspect)
-    to_display = np.diag([sar, 1.0, 1.0])
-    to_pixels = np.diag([1 / sar, 1.0, 1.0])
-    center = np.array([(info.width - 1) / 2 * sar, (info.height - 1) / 2])
-    dx, dy, angle = plan.corrections[:, 0], plan.corrections[:, 1], plan.corrections[:, 2]
-    zoom = plan.zoom * np.exp(plan.corrections[:, 3])
-    cos, sin = np.cos(angle) * zoom, np.sin(angle) * zoom
-    n = len(plan)
-    m = np.zeros((n, 3, 3))
-    m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1] = cos, -sin, sin, cos
-    # y = zoom * (R (x - c) + d) + c
-    m[:, 0, 2] = -(cos * center[0] - sin * center[1]) + zoom * dx + center[0]
-    m[:, 1, 2] = -(sin * center[0] + cos * center[1]) + zoom * dy + center[1]
-    m[:, 2, 2] = 1
-    return to_pixels @ m @ to_display
+    center = frame_center(plan.frame_size)
+    zoom = np.zeros((len(plan), 4))
+    zoom[:, 3] = np.log(plan.zoom)
+    in_display = similarity_matrices(zoom, center) @ similarity_matrices(plan.corrections, center)
+    return np.diag([1 / sar, 1.0, 1.0]) @ in_display @ np.diag([sar, 1.0, 1.0])
 
 
 def is_identity(matrix: np.ndarray) -> bool:

@@ -1,0 +1,53 @@
+"""2-D similarities about the frame centre: (dx, dy, angle, log_scale) <-> 3x3 matrices.
+
+The one place that fixes the convention shared by camera paths and warp plans: a point p maps
+to ``exp(log_scale) * R(angle) (p - c) + c + (dx, dy)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def frame_center(size: tuple[float, float]) -> tuple[float, float]:
+    """Centre of a frame of ``size`` (width, height) with pixel centres at integers."""
+    return ((size[0] - 1) / 2, (size[1] - 1) / 2)
+
+
+def similarity_matrices(params: np.ndarray, center: tuple[float, float]) -> np.ndarray:
+    """(N, 3, 3) matrices for (N, 4) parameter rows about ``center``."""
+    params = np.atleast_2d(params)
+    scale = np.exp(params[:, 3])
+    cos, sin = scale * np.cos(params[:, 2]), scale * np.sin(params[:, 2])
+    cx, cy = center
+    m = np.zeros((len(params), 3, 3))
+    m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1] = cos, -sin, sin, cos
+    m[:, 0, 2] = cx - (cos * cx - sin * cy) + params[:, 0]
+    m[:, 1, 2] = cy - (sin * cx + cos * cy) + params[:, 1]
+    m[:, 2, 2] = 1
+    return m
+
+
+def similarity_params(matrices: np.ndarray, center: tuple[float, float]) -> np.ndarray:
+    """(N, 4) parameter rows of (N, 3, 3) (or 2x3) similarity matrices about ``center``."""
+    m = np.asarray(matrices)
+    if m.ndim == 2:
+        m = m[None]
+    c = np.array(center)
+    moved = np.einsum("nij,j->ni", m[:, :2, :2], c) + m[:, :2, 2]
+    out = np.empty((len(m), 4))
+    out[:, :2] = moved - c
+    out[:, 2] = np.arctan2(m[:, 1, 0], m[:, 0, 0])
+    out[:, 3] = np.log(np.hypot(m[:, 0, 0], m[:, 1, 0]))
+    return out
+
+
+def compose_steps(steps: np.ndarray, center: tuple[float, float]) -> np.ndarray:
+    """Cumulative path (frame 0 -> frame t) from frame-to-frame steps, composed exactly."""
+    matrices = similarity_matrices(steps, center)
+    total = np.eye(3)
+    path = np.empty_like(steps, dtype=float)
+    for i, step in enumerate(matrices):
+        total = step @ total if i else np.eye(3)
+        path[i] = similarity_params(total, center)[0]
+    return path
