@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+import osqp
 import scipy.sparse as sp
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 from scipy.optimize import linprog
 from scipy.sparse.linalg import spsolve
 
@@ -49,56 +51,96 @@ def _difference(times: np.ndarray, order: int) -> sp.csr_matrix:
 
 @dataclass(frozen=True)
 class AdaptiveSmoother(Smoother):
-    """Robust trend filter: strong smoothing of jitter, deliberate moves pass through.
+    """Smoothing that removes jitter but lets deliberate head turns and whip pans through.
 
-    Minimises  sum (p - c)^2 + lam * sum huber(p'')  by iteratively reweighted least squares.
-    Small accelerations (footstep bob, vibration) are penalised quadratically, so they are
-    filtered with a time constant of ``smoothness`` seconds; accelerations beyond ``turn_accel``
-    (frame widths per second squared: the start and stop of a head turn or whip pan) are
-    penalised only linearly, so there the time constant shortens and the move is followed
-    without lag. The filter is zero-phase: nothing is delayed.
+    Minimises  sum (p - c)^2 + lam * sum w_t (D^3 p)^2 : a jerk penalty, whose response
+    1 / (1 + (f / f_c)^6) falls steeply between the slow sway of a walk and footstep bob, with
+    f_c = 1 / (2 pi smoothness). Where the camera moves faster than ``turn_speed`` (frame widths
+    per second, on a lightly smoothed path, widened to cover the start and stop of the move),
+    w_t drops towards 0: there the time constant shortens and the move is followed frame by
+    frame. The filter is zero-phase, so nothing is delayed.
     """
 
     name: ClassVar[str] = "adaptive"
     smoothness: float = 0.5
-    """Time constant in seconds for jitter (half-power cut-off at 1 / (2 pi smoothness) Hz)."""
-    turn_accel: float = 0.8
-    iterations: int = 12
+    """Time constant in seconds for jitter (cut-off at 1 / (2 pi smoothness) Hz)."""
+    turn_speed: float = 0.6
+    """Camera speed, in frame widths per second, from which a move counts as deliberate."""
+    order: int = 3
+    widen: float = 0.25
+    """Seconds either side of a fast move that count as part of it (its start and stop)."""
+    """Order of the difference penalised: higher cuts off more sharply (response falls as
+    f^-2order), so deliberate moves keep more of themselves while shake is still removed."""
 
     def __post_init__(self) -> None:
+        if self.order not in (2, 3, 4, 5):
+            raise ValueError(f"order must be 2, 3, 4 or 5, got {self.order}")
         if not 0.02 <= self.smoothness <= 30:
             raise ValueError(f"smoothness must be 0.02-30 seconds, got {self.smoothness}")
-        if self.turn_accel <= 0:
-            raise ValueError(f"turn_accel must be positive, got {self.turn_accel}")
+        if self.turn_speed <= 0:
+            raise ValueError(f"turn_speed must be positive, got {self.turn_speed}")
 
     def smooth(
         self, raw: np.ndarray, times: np.ndarray, limit: np.ndarray, *, scale: np.ndarray
     ) -> np.ndarray:
-        n = len(raw)
-        if n < 4:
+        if len(raw) < 8:
             return raw.copy()
-        d2 = _difference(times, 2)
-        lam = self.smoothness**4
+        dk = _difference(times, self.order)
+        weights = self.deliberate_weights(raw, times, scale)
         out = np.empty_like(raw)
-        for k in range(raw.shape[1]):
-            out[:, k] = self._smooth_column(raw[:, k], d2, lam, limit[k], scale[k])
+        order = self.order
+        for axis in range(raw.shape[1]):
+            w = weights[:, axis]
+            row_weight = np.minimum.reduce([w[i : len(w) - order + i] for i in range(order + 1)])
+            penalty = self.smoothness ** (2 * order) * (dk.T @ sp.diags(row_weight) @ dk)
+            out[:, axis] = _fit_within(raw[:, axis], penalty, limit[axis])
         return out
 
-    def _smooth_column(self, c, d2, lam, limit, scale) -> np.ndarray:
-        n = len(c)
-        fidelity = np.ones(n)
-        curvature_weight = np.ones(d2.shape[0])
-        threshold = self.turn_accel / scale
-        p = c
-        for _ in range(self.iterations):
-            system = sp.diags(fidelity) + lam * (d2.T @ sp.diags(curvature_weight) @ d2)
-            p = spsolve(system.tocsc(), fidelity * c)
-            accel = np.abs(d2 @ p)
-            curvature_weight = np.minimum(1.0, threshold / np.maximum(accel, 1e-12))
-            over = np.abs(p - c) > limit
-            if over.any():  # the crop has no room here: let the path give way, smoothly
-                fidelity[over] *= 2.0
+    def deliberate_weights(
+        self, raw: np.ndarray, times: np.ndarray, scale: np.ndarray
+    ) -> np.ndarray:
+        """Weight of the jerk penalty per frame and axis: 1 in jitter, near 0 in deliberate moves
+        (a yaw whip pan frees the yaw axis only: pitch and roll stay smoothed)."""
+        fps = (len(times) - 1) / max(times[-1] - times[0], 1e-9)
+        light = gaussian_filter1d(raw * scale, 0.1 * fps, axis=0, mode="nearest")
+        speed = np.abs(np.gradient(light, times, axis=0))
+        window = 2 * round(self.widen * fps) + 1
+        widened = maximum_filter1d(speed, size=window, axis=0, mode="nearest")
+        # the local time constant is smoothness / (1 + (v / turn_speed)^2); lam goes as its
+        # (2 order)th power
+        shortening = 1 / (1 + (widened / self.turn_speed) ** 2)
+        shortening = gaussian_filter1d(shortening, 0.05 * fps, axis=0, mode="nearest")
+        return shortening ** (2 * self.order)
+
+
+def _fit_within(c: np.ndarray, penalty: sp.spmatrix, limit: float) -> np.ndarray:
+    """The path minimising |p - c|^2 + p' penalty p subject to |p - c| <= limit.
+
+    Without the bound it is one banded solve; where the crop binds it is a sparse QP (OSQP),
+    so the path gives way exactly as much as the crop requires, and smoothly.
+    """
+    n = len(c)
+    system = (sp.identity(n, format="csc") + penalty).tocsc()
+    p = spsolve(system, c)
+    if np.all(np.abs(p - c) <= limit):
         return p
+    solver = osqp.OSQP()
+    solver.setup(
+        P=sp.triu(system, format="csc"),
+        q=-c,
+        A=sp.identity(n, format="csc"),
+        l=c - limit,
+        u=c + limit,
+        verbose=False,
+        polish=True,
+        eps_abs=1e-6,
+        eps_rel=1e-6,
+        max_iter=20000,
+    )
+    solver.warm_start(x=np.clip(p, c - limit, c + limit))
+    result = solver.solve()
+    solution = result.x if result.x is not None and np.all(np.isfinite(result.x)) else p
+    return np.clip(solution, c - limit, c + limit)
 
 
 @dataclass(frozen=True)

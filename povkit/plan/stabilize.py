@@ -11,6 +11,8 @@ from povkit.types import CameraPath, WarpPlan
 
 STILL_CAMERA_PX = 0.5
 """If no correction would move any pixel by more than this, the camera was still: leave it."""
+ZOOM_COVERAGE = 0.9
+"""The static zoom covers the shake of this share of frames; the path gives way on the rest."""
 
 
 def corrections_between(
@@ -47,34 +49,48 @@ def plan_stabilization(
 ) -> WarpPlan:
     """Plan per-frame corrections and zoom that turn ``path`` into a smooth, border-free one.
 
-    Roll and shifts are corrected; zoom (forward motion) is kept as it was filmed. Where
-    ``max_zoom`` leaves too little room, the smooth path gives way towards the raw one.
+    Roll and shifts are corrected; zoom (forward motion) is kept as it was filmed. A static
+    zoom is chosen to cover the shake of ``ZOOM_COVERAGE`` of the frames (never above
+    ``max_zoom``); on the rarer, larger jolts the smooth path gives way towards the raw one
+    instead of zooming the whole clip for them.
     """
     smoother = check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
-    size = path.frame_size
-    raw = path.params[:, :3]
-    width = size[0]
-    scale = np.array([1 / width, 1 / width, 0.5])
-    limits = correction_limits(max_zoom, size)
-    smooth = smoother.smooth(raw, path.times.seconds, limits, scale=scale)
-    wanted = corrections_between(path.params, smooth, size)
-    fitted = shrink_to_fit(wanted, size, max_zoom)
-    notes = []
+    size, n = path.frame_size, len(path)
+    wanted, fitted = _fit_corrections(smoother, path, max_zoom)
     reach = np.abs(fitted[:, :2]).max(axis=1) + np.abs(fitted[:, 2]) * np.hypot(*size) / 2
-    n = len(path)
     if n == 0 or reach.max() < STILL_CAMERA_PX:
-        notes.append("camera is still: frames are left as they are")
-        return WarpPlan(np.zeros((n, 4)), np.ones(n), size, method, tuple(notes))
+        note = "camera is still: frames are left as they are"
+        return WarpPlan(np.zeros((n, 4)), np.ones(n), size, method, (note,))
+    budget = max_zoom
+    if not dynamic_zoom:
+        budget = float(
+            np.clip(np.quantile(required_zoom(fitted, size), ZOOM_COVERAGE), 1, max_zoom)
+        )
+        if budget < max_zoom:
+            wanted, fitted = _fit_corrections(smoother, path, budget)
     needed = required_zoom(fitted, size)
-    shrunk = np.abs(fitted - wanted).max(axis=1) > 1e-6
-    gave_way = shrunk | np.any(np.abs(fitted) >= 0.9 * limits, axis=1)
+    notes = []
+    gave_way = np.abs(fitted - wanted).max(axis=1) > 1e-6
+    gave_way |= np.any(np.abs(fitted) >= 0.9 * correction_limits(budget, size), axis=1)
     if gave_way.any():
-        notes.append(f"max zoom {max_zoom:g} reached on {gave_way.sum()} frames: path gave way")
-    fps = (n - 1) / max(path.times.seconds[-1], 1e-9) if n > 1 else 30.0
+        notes.append(f"zoom {budget:.3f}: the path gave way on {gave_way.sum()} of {n} frames")
     if dynamic_zoom:
+        fps = (n - 1) / max(path.times.seconds[-1], 1e-9) if n > 1 else 30.0
         zoom = smooth_zoom_envelope(needed, window=max(1, round(fps)))
     else:
         zoom = np.full(n, needed.max())
     corrections = np.zeros((n, 4))
     corrections[:, :3] = fitted
-    return WarpPlan(corrections, np.minimum(zoom, max_zoom), size, method, tuple(notes))
+    return WarpPlan(corrections, np.minimum(zoom, budget), size, method, tuple(notes))
+
+
+def _fit_corrections(
+    smoother: Smoother, path: CameraPath, zoom: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The corrections the smoother wants within ``zoom``, and those shrunk to fit exactly."""
+    size = path.frame_size
+    scale = np.array([1 / size[0], 1 / size[0], 0.5])
+    limits = correction_limits(zoom, size)
+    smooth = smoother.smooth(path.params[:, :3], path.times.seconds, limits, scale=scale)
+    wanted = corrections_between(path.params, smooth, size)
+    return wanted, shrink_to_fit(wanted, size, zoom)
