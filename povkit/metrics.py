@@ -127,7 +127,7 @@ def stabilization_scores(
     *,
     nfeatures: int = 500,
     ratio: float = 0.7,
-    ransac_threshold_px: float = 5.0,
+    ransac_threshold_px: float = 2.0,
     min_inliers: int = 8,
 ) -> StabilizationScores:
     """Score a stabilized video against its input with the Liu et al. (2013) metrics.
@@ -145,30 +145,46 @@ def stabilization_scores(
     * Distortion: smaller over larger *singular* value of ``A``, minimum over frames (the
       literature's convention; the mean is reported too). The reference code takes eigenvalues,
       which are complex for any rotation and do not measure anisotropy.
-    * Stability: homographies between consecutive stabilized frames are accumulated into the
-      camera path ``P_t = H_t ... H_1`` (frame 0 -> frame t, composed in the right order; the
-      reference multiplies them in reverse). From the path come three series: the x and y shift
-      of the frame centre (the reference uses ``|(tx, ty)|`` about the top-left corner, which
-      folds at zero and turns roll into translation) and the roll ``atan2(P10, P00)``, unwrapped.
-      Each series' power spectrum, DC excluded and positive frequencies below Nyquist kept (as
-      the reference does), gives the share of energy in bins 1..5. Translation is the mean of
-      the x and y scores (two linear signals instead of the reference's one folded magnitude);
-      the final score is ``min(translation, rotation)``, the stricter of the two conventions in
-      print. The reference code prints ``(translation + rotation) / 2`` as "Avg"; that is
-      recoverable from the fields. The path is analysed, not the steps, as in the reference: a
-      steady pan has constant steps, all DC, and would score 0/0.
+    * Stability: each homography ``H_t`` between consecutive stabilized frames is linearised
+      about the frame centre (its best local affine description there) into the step's motion:
+      the x and y shift of the centre and the roll of the Jacobian's closest similarity,
+      ``atan2(J10 - J01, J00 + J11)``. The camera path is the running sum of these steps, three
+      series -- x, y, roll -- relative to frame 0. The reference instead multiplies the full
+      homographies into ``P_t = H_t ... H_1`` (in reverse order, too) and reads ``P``'s
+      translation and ``atan2(P10, P00)``; that product compounds every step's scale and
+      perspective terms. On a long forward walk a per-step zoom of ~0.5 % alone grows into a
+      90x scale over 900 frames, the projective row drifts until the centre maps through
+      infinity, and the "path" becomes numerical junk that scores near 0 (or, with the affine
+      part only, a huge exponential trend that scores near 1) whatever the shake. Summing
+      local steps keeps every step's motion in that step's own pixels, so neither scale nor
+      perspective accumulates, and roll cannot leak into translation (the reference's
+      ``|(tx, ty)|`` about the top-left corner folds at zero and turns roll into translation,
+      and its ``atan2(P10, P00)``, read at that corner, mixes translation times perspective
+      into roll). For pure translations the sum equals the composed path, and for small rolls
+      without zoom nearly so. Each series' power spectrum, DC excluded and positive frequencies
+      below Nyquist kept (as the reference does), gives the share of energy in bins 1..5.
+      Translation is the mean of the x and y scores (two linear signals instead of the
+      reference's one folded magnitude); the final score is ``min(translation, rotation)``, the
+      stricter of the two conventions in print. The reference code prints
+      ``(translation + rotation) / 2`` as "Avg"; that is recoverable from the fields. The path
+      is analysed, not the steps, as in the reference: a steady pan has constant steps, all DC,
+      and would score 0/0.
       Caveat of the metric itself: the ratio is scale-free, so a component that barely moves
       (say, a roll held level) scores by its estimation noise, which is white and so scores low.
       Clips too short for more than five positive frequency bins (under 13 frames) get NaN.
     * Failures: a homography with fewer than ``min_inliers`` RANSAC inliers (or fewer than 10
-      ratio-test matches, or a reflecting/degenerate result) is skipped and counted. Failed
-      frames are left out of cropping and distortion; failed steps are bridged by linear
-      interpolation of their neighbouring steps so the path stays continuous.
+      ratio-test matches, or a reflecting/degenerate result, or one that sends a frame corner
+      to or beyond infinity, i.e. folds the frame across its horizon line) is skipped and
+      counted. Failed frames are left out of cropping and distortion; failed steps' motions
+      (shift and roll) are linearly interpolated from their measured neighbours so the path
+      stays continuous.
 
     Options: ``nfeatures`` caps SIFT keypoints per frame (strongest kept; bounds the matching
     cost, ~1000 is plenty for a homography at 640 px); ``ratio`` is Lowe's test threshold;
-    ``ransac_threshold_px`` the RANSAC reprojection tolerance in pixels of the frames given (5 px
-    as in the reference code, which ran at about this size); ``min_inliers`` the fewest RANSAC
+    ``ransac_threshold_px`` the RANSAC reprojection tolerance in pixels of the frames given (the
+    reference code's 5 px at full HD is about 2 px at the <= 480 px povkit scores at; a looser
+    one let RANSAC accept skewed models on parallax-heavy frames, which the minimum-over-frames
+    distortion then reported as the stabilizer's); ``min_inliers`` the fewest RANSAC
     inliers a homography may rest on.
 
     Raises ValueError for an empty input, frames that are not 2-D ``uint8`` of one size, or
@@ -201,9 +217,10 @@ def stabilization_scores(
         shape = _check_frame(orig, "original", len(warps), shape)
         _check_frame(stab, "stabilized", len(warps), shape)
         stab_features = matcher.features(stab)
-        warps.append(_or_nan(matcher.homography(matcher.features(orig), stab_features)))
+        warp = matcher.homography(matcher.features(orig), stab_features)
+        warps.append(_or_nan(_unfolded(warp, shape)))
         if previous is not None:
-            steps.append(_or_nan(matcher.homography(previous, stab_features)))
+            steps.append(_or_nan(_unfolded(matcher.homography(previous, stab_features), shape)))
         previous = stab_features
     if shape is None:
         raise ValueError("no frames to score: both videos are empty")
@@ -220,7 +237,7 @@ def stabilization_scores(
     height, width = shape
     if step_ok.any():
         translation, rotation = _path_stability(
-            _fill_gaps(step_stack, step_ok), ((width - 1) / 2, (height - 1) / 2)
+            step_stack, step_ok, ((width - 1) / 2, (height - 1) / 2)
         )
     else:
         translation = rotation = math.nan
@@ -279,6 +296,21 @@ def _check_frame(
     return frame.shape
 
 
+def _unfolded(h: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``h``, or None when it sends a corner of a ``shape`` frame to or past infinity.
+
+    A homography whose projective denominator changes sign inside the frame folds the picture
+    across its horizon line: no stabilizer shows that, so it is a RANSAC failure.
+    """
+    if h is None:
+        return None
+    height, width = shape
+    corners = np.array(
+        [[0, 0, 1], [width - 1, 0, 1], [0, height - 1, 1], [width - 1, height - 1, 1]]
+    )
+    return h if (corners @ h[2] > 0).all() else None
+
+
 def _or_nan(h: np.ndarray | None) -> np.ndarray:
     return np.full((3, 3), np.nan) if h is None else h
 
@@ -296,16 +328,25 @@ def _fill_gaps(mats: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return filled.reshape(-1, 3, 3)
 
 
-def _path_stability(steps: np.ndarray, centre: tuple[float, float]) -> tuple[float, float]:
-    """Translation and rotation stability scores of the path accumulated from ``steps``."""
-    path = [np.eye(3)]
-    for step in steps:
-        path.append(step @ path[-1])
-    paths = np.stack(path)
-    shift, _ = _linearize(paths, centre)
-    roll = np.unwrap(np.arctan2(paths[:, 1, 0], paths[:, 0, 0]))
-    translation = 0.5 * (_low_frequency_ratio(shift[:, 0]) + _low_frequency_ratio(shift[:, 1]))
-    return translation, _low_frequency_ratio(roll)
+def _step_motion(steps: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
+    """(N, 3) per-step motion -- x and y shift of ``centre`` in pixels, roll in radians -- of
+    homographies ``steps`` (N, 3, 3), from their linearisation about the centre."""
+    shift, jac = _linearize(steps, centre)
+    roll = np.arctan2(jac[:, 1, 0] - jac[:, 0, 1], jac[:, 0, 0] + jac[:, 1, 1])
+    return np.column_stack([shift, roll])
+
+
+def _path_stability(
+    steps: np.ndarray, ok: np.ndarray, centre: tuple[float, float]
+) -> tuple[float, float]:
+    """Translation and rotation stability scores of the camera path summed from the ``ok``
+    ``steps``' local motions, the others interpolated (see :func:`stabilization_scores`)."""
+    index = np.arange(len(steps))
+    measured = _step_motion(steps[ok], centre)
+    motion = np.column_stack([np.interp(index, index[ok], m) for m in measured.T])
+    path = np.vstack([np.zeros(3), np.cumsum(motion, axis=0)])
+    x, y, roll = (_low_frequency_ratio(series) for series in path.T)
+    return 0.5 * (x + y), roll
 
 
 def _low_frequency_ratio(series: np.ndarray) -> float:

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from povkit.metrics import (
+    _path_stability,
+    _unfolded,
     intentional_lag_frames,
     output_pose_deg,
     pose_from_content_path,
@@ -145,6 +147,96 @@ def test_unmatchable_frame_is_counted_not_fatal():
     encoded = json.loads(json.dumps(scores.to_dict()))
     assert encoded["stability"] is None
     assert encoded["failed_frames"] == 1 and "warps" not in encoded
+
+
+def _shake(t: np.ndarray, px: float) -> np.ndarray:
+    """(len(t), 2) hand shake at 3-5.5 Hz, ``px`` pixels in amplitude."""
+    return px * np.column_stack(
+        [
+            np.sin(2 * np.pi * 4.0 * t) + 0.6 * np.sin(2 * np.pi * 5.5 * t + 1.0),
+            np.sin(2 * np.pi * 3.0 * t + 0.5),
+        ]
+    )
+
+
+def _forward_walk(n: int, shake_px: float, shake_deg: float) -> list[np.ndarray]:
+    """Frames zooming in 3x over the clip (walking forward) while drifting slowly, plus shake."""
+    th, tw = TEXTURE.shape
+    w, h = SIZE
+    t = np.arange(n) / FPS
+    zoom = 0.6 * 3.0 ** (np.arange(n) / (n - 1))
+    drift = np.column_stack([0.3 * np.arange(n), 0.15 * np.arange(n)]) + _shake(t, shake_px)
+    roll = shake_deg * np.sin(2 * np.pi * 4.5 * t + 2.0)
+    frames = []
+    for k in range(n):
+        m = _about_centre(zoom[k] * _rotation(roll[k]))
+        m[:2, 2] += drift[k] - zoom[k] * np.array([(tw - w) / 2, (th - h) / 2])
+        frames.append(cv2.warpAffine(TEXTURE, m[:2], SIZE, flags=cv2.INTER_LINEAR))
+    return frames
+
+
+def test_forward_zoom_keeps_translation_stability_and_shake_lowers_it():
+    calm = _forward_walk(64, 0.0, 0.0)
+    shaky = _forward_walk(64, 3.0, 0.4)
+    calm_scores = stabilization_scores(calm, calm, nfeatures=300)
+    shaky_scores = stabilization_scores(shaky, shaky, nfeatures=300)
+    assert calm_scores.failed_steps == 0 and shaky_scores.failed_steps == 0
+    assert calm_scores.stability_translation > 0.8
+    assert shaky_scores.stability_translation < calm_scores.stability_translation - 0.3
+
+
+def _walk_steps(n: int, *, zoom: float, tilt: bool, shake_px: float) -> np.ndarray:
+    """(n, 3, 3) frame-to-frame homographies of a long handheld walk, built directly: a slow sway
+    and roll, a little measurement noise, optional shake; with ``zoom`` per step (walking
+    forward) and, if ``tilt``, per-step perspective like a ground plane's, both about the centre.
+    """
+    rng = np.random.default_rng(1)
+    t = np.arange(n + 1) / FPS
+    sway = np.column_stack(
+        [10 * np.sin(2 * np.pi * t / t[-1]), 5 * np.sin(4 * np.pi * t / t[-1] + 1.0)]
+    )
+    path = sway + rng.normal(0, 0.1, sway.shape) + _shake(t, shake_px)
+    roll = np.radians(1.0) * np.sin(2 * np.pi * t / t[-1]) + rng.normal(0, 2e-4, n + 1)
+    centre = np.array([(SIZE[0] - 1) / 2, (SIZE[1] - 1) / 2])
+    to_centre, from_centre = np.eye(3), np.eye(3)
+    to_centre[:2, 2], from_centre[:2, 2] = centre, -centre
+    steps = np.zeros((n, 3, 3))
+    for k in range(n):
+        step = np.eye(3)
+        step[:2, :2] = zoom * _rotation(math.degrees(roll[k + 1] - roll[k]))
+        step[:2, 2] = path[k + 1] - path[k]
+        if tilt:
+            step[2, :2] = rng.normal(0, 3e-5, 2) + (0.0, -1e-5)
+        steps[k] = to_centre @ step @ from_centre
+    return steps
+
+
+def test_stability_of_a_long_walk_does_not_compound_zoom_or_perspective():
+    # 900 steps of 0.5 % zoom compound to 90x: multiplying the homographies into one path let
+    # that growth (and the perspective drift) swamp the shake, so calm and shaky scored alike.
+    n = 900
+    ok = np.ones(n, bool)
+    centre = ((SIZE[0] - 1) / 2, (SIZE[1] - 1) / 2)
+    scores = {}
+    for zoom, tilt in ((1.0, False), (1.005, True)):
+        for shake_px in (0.0, 3.0):
+            steps = _walk_steps(n, zoom=zoom, tilt=tilt, shake_px=shake_px)
+            scores[zoom, shake_px] = _path_stability(steps, ok, centre)
+    for shake_px in (0.0, 3.0):
+        np.testing.assert_allclose(scores[1.005, shake_px], scores[1.0, shake_px], atol=0.01)
+    calm, shaky = scores[1.005, 0.0], scores[1.005, 3.0]
+    assert calm[0] > 0.95 and calm[1] > 0.95
+    assert shaky[0] < calm[0] - 0.1
+    assert shaky[1] == pytest.approx(calm[1], abs=0.01)
+
+
+def test_a_homography_folding_the_frame_is_a_failure():
+    tilt = np.eye(3)
+    tilt[2, 0] = -1 / 200  # the line x = 200 goes to infinity: inside a 320-wide frame
+    assert _unfolded(tilt, SIZE[::-1]) is None
+    tilt[2, 0] = -1 / 400
+    assert _unfolded(tilt, SIZE[::-1]) is tilt
+    assert _unfolded(None, SIZE[::-1]) is None
 
 
 def test_length_mismatch_names_both_counts():

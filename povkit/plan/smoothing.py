@@ -64,7 +64,7 @@ class AdaptiveSmoother(Smoother):
     name: ClassVar[str] = "adaptive"
     smoothness: float = 0.5
     """Time constant in seconds for jitter (cut-off at 1 / (2 pi smoothness) Hz)."""
-    turn_speed: float = 0.6
+    turn_speed: float = 0.3
     """Camera speed, in frame widths per second, from which a move counts as deliberate."""
     order: int = 3
     widen: float = 0.25

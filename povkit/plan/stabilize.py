@@ -49,10 +49,10 @@ def plan_stabilization(
 ) -> WarpPlan:
     """Plan per-frame corrections and zoom that turn ``path`` into a smooth, border-free one.
 
-    Roll and shifts are corrected; zoom (forward motion) is kept as it was filmed. A static
-    zoom is chosen to cover the shake of ``ZOOM_COVERAGE`` of the frames (never above
-    ``max_zoom``); on the rarer, larger jolts the smooth path gives way towards the raw one
-    instead of zooming the whole clip for them.
+    Roll and shifts are corrected; zoom (forward motion) is kept as it was filmed. The static
+    zoom leaves room, on each axis, for the corrections of ``ZOOM_COVERAGE`` of the frames
+    (never above ``max_zoom``); on the rarer, larger jolts the smooth path gives way towards
+    the raw one instead of zooming the whole clip for them.
     """
     smoother = check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
     size, n = path.frame_size, len(path)
@@ -61,19 +61,17 @@ def plan_stabilization(
     if n == 0 or reach.max() < STILL_CAMERA_PX:
         note = "camera is still: frames are left as they are"
         return WarpPlan(np.zeros((n, 4)), np.ones(n), size, method, (note,))
-    budget = max_zoom
-    if not dynamic_zoom:
-        budget = float(
-            np.clip(np.quantile(required_zoom(fitted, size), ZOOM_COVERAGE), 1, max_zoom)
-        )
-        if budget < max_zoom:
-            wanted, fitted = _fit_corrections(smoother, path, budget)
+    limits = correction_limits(max_zoom, size)
+    if not dynamic_zoom:  # room for the corrections of most frames, per axis; the rest give way
+        covering = np.quantile(np.abs(fitted), ZOOM_COVERAGE, axis=0)
+        limits = np.minimum(limits, np.maximum(covering, 1e-6))
+        wanted, fitted = _fit_corrections(smoother, path, max_zoom, limits)
     needed = required_zoom(fitted, size)
     notes = []
     gave_way = np.abs(fitted - wanted).max(axis=1) > 1e-6
-    gave_way |= np.any(np.abs(fitted) >= 0.9 * correction_limits(budget, size), axis=1)
+    gave_way |= np.any(np.abs(fitted) >= 0.99 * limits, axis=1)
     if gave_way.any():
-        notes.append(f"zoom {budget:.3f}: the path gave way on {gave_way.sum()} of {n} frames")
+        notes.append(f"the path gave way to the crop on {gave_way.sum()} of {n} frames")
     if dynamic_zoom:
         fps = (n - 1) / max(path.times.seconds[-1], 1e-9) if n > 1 else 30.0
         zoom = smooth_zoom_envelope(needed, window=max(1, round(fps)))
@@ -81,16 +79,18 @@ def plan_stabilization(
         zoom = np.full(n, needed.max())
     corrections = np.zeros((n, 4))
     corrections[:, :3] = fitted
-    return WarpPlan(corrections, np.minimum(zoom, budget), size, method, tuple(notes))
+    return WarpPlan(corrections, np.minimum(zoom, max_zoom), size, method, tuple(notes))
 
 
 def _fit_corrections(
-    smoother: Smoother, path: CameraPath, zoom: float
+    smoother: Smoother, path: CameraPath, zoom: float, limits: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The corrections the smoother wants within ``zoom``, and those shrunk to fit exactly."""
+    """The corrections the smoother wants within ``limits`` (by default the box ``zoom``
+    allows), and those shrunk to fit ``zoom`` exactly."""
     size = path.frame_size
     scale = np.array([1 / size[0], 1 / size[0], 0.5])
-    limits = correction_limits(zoom, size)
+    if limits is None:
+        limits = correction_limits(zoom, size)
     smooth = smoother.smooth(path.params[:, :3], path.times.seconds, limits, scale=scale)
     wanted = corrections_between(path.params, smooth, size)
     return wanted, shrink_to_fit(wanted, size, zoom)
