@@ -43,11 +43,19 @@ def similarity_params(matrices: np.ndarray, center: tuple[float, float]) -> np.n
 
 
 def compose_steps(steps: np.ndarray, center: tuple[float, float]) -> np.ndarray:
-    """Cumulative path (frame 0 -> frame t) from frame-to-frame steps, composed exactly."""
-    matrices = similarity_matrices(steps, center)
+    """Cumulative path (frame 0 -> frame t) from frame-to-frame steps.
+
+    Shift and roll are composed exactly; log zoom is summed on its own. Composing the zoom
+    too would multiply every later shift by the zoom accumulated so far: walking forward
+    (~0.5% a frame) would inflate the path a hundredfold over a 30 s clip.
+    """
+    rigid = steps.astype(float).copy()
+    rigid[:, 3] = 0
+    matrices = similarity_matrices(rigid, center)
     total = np.eye(3)
-    path = np.empty_like(steps, dtype=float)
+    path = np.empty_like(rigid)
     for i, step in enumerate(matrices):
         total = step @ total if i else np.eye(3)
         path[i] = similarity_params(total, center)[0]
+    path[:, 3] = np.cumsum(steps[:, 3]) - steps[0, 3]
     return path

@@ -66,6 +66,7 @@ class AdaptiveSmoother(Smoother):
     """Time constant in seconds for jitter (cut-off at 1 / (2 pi smoothness) Hz)."""
     turn_speed: float = 0.3
     """Camera speed, in frame widths per second, from which a move counts as deliberate."""
+    speed_blur: float = 0.1
     order: int = 3
     widen: float = 0.25
     """Seconds either side of a fast move that count as part of it (its start and stop)."""
@@ -102,13 +103,13 @@ class AdaptiveSmoother(Smoother):
         """Weight of the jerk penalty per frame and axis: 1 in jitter, near 0 in deliberate moves
         (a yaw whip pan frees the yaw axis only: pitch and roll stay smoothed)."""
         fps = (len(times) - 1) / max(times[-1] - times[0], 1e-9)
-        light = gaussian_filter1d(raw * scale, 0.1 * fps, axis=0, mode="nearest")
-        speed = np.abs(np.gradient(light, times, axis=0))
+        light = gaussian_filter1d(raw * scale, self.speed_blur * fps, axis=0, mode="nearest")
+        pace = np.abs(np.gradient(light, times, axis=0)) / self.turn_speed
         window = 2 * round(self.widen * fps) + 1
-        widened = maximum_filter1d(speed, size=window, axis=0, mode="nearest")
+        widened = maximum_filter1d(pace, size=window, axis=0, mode="nearest")
         # the local time constant is smoothness / (1 + (v / turn_speed)^2); lam goes as its
         # (2 order)th power
-        shortening = 1 / (1 + (widened / self.turn_speed) ** 2)
+        shortening = 1 / (1 + widened**2)
         shortening = gaussian_filter1d(shortening, 0.05 * fps, axis=0, mode="nearest")
         return shortening ** (2 * self.order)
 

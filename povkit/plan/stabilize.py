@@ -5,14 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 from povkit.geometry import frame_center, similarity_matrices, similarity_params
-from povkit.plan.crop import correction_limits, required_zoom, shrink_to_fit, smooth_zoom_envelope
-from povkit.plan.smoothing import Smoother, make_smoother
+from povkit.plan.crop import (
+    correction_limits,
+    required_zoom,
+    shrink_to_fit,
+    smooth_zoom_envelope,
+    zoom_for_limits,
+)
+from povkit.plan.smoothing import AdaptiveSmoother, Smoother, make_smoother
 from povkit.types import CameraPath, WarpPlan
 
 STILL_CAMERA_PX = 0.5
 """If no correction would move any pixel by more than this, the camera was still: leave it."""
 ZOOM_COVERAGE = 0.9
-"""The static zoom covers the shake of this share of frames; the path gives way on the rest."""
+"""The static zoom covers the corrections of this share of frames; the path gives way on the
+rest (large jolts), instead of zooming the whole clip for them."""
+LIGHT_SMOOTHNESS = 0.15
+"""Seconds: a light smoothing (about vid.stab's default 15-frame window) whose corrections set
+the default crop budget, as vid.stab's optimal zoom does."""
+STRENGTHS = (1.0, 0.7, 0.5, 0.35, 0.25, LIGHT_SMOOTHNESS)
+"""Adaptive time constants tried by default, strongest first."""
 
 
 def corrections_between(
@@ -20,12 +32,14 @@ def corrections_between(
 ) -> np.ndarray:
     """Per-frame (dx, dy, angle) that move content from the raw path onto the smooth one.
 
-    The warp is S_t T_t^-1 (frame t back to frame 0's view, then on to the smooth view),
-    composed exactly; the filmed zoom is kept, so only shift and roll are corrected.
+    The warp is S_t T_t^-1 (frame t back to frame 0's view, then on to the smooth view) of
+    the rigid parts, composed exactly; the filmed zoom is kept, so only shift and roll are
+    corrected.
     """
     center = frame_center(size)
-    target = np.column_stack([smooth[:, :3], raw[:, 3]])
-    warps = similarity_matrices(target, center) @ np.linalg.inv(similarity_matrices(raw, center))
+    rigid = np.column_stack([raw[:, :3], np.zeros(len(raw))])
+    target = np.column_stack([smooth[:, :3], np.zeros(len(raw))])
+    warps = similarity_matrices(target, center) @ np.linalg.inv(similarity_matrices(rigid, center))
     return similarity_params(warps, center)[:, :3]
 
 
@@ -49,25 +63,41 @@ def plan_stabilization(
 ) -> WarpPlan:
     """Plan per-frame corrections and zoom that turn ``path`` into a smooth, border-free one.
 
-    Roll and shifts are corrected; zoom (forward motion) is kept as it was filmed. The static
-    zoom leaves room, on each axis, for the corrections of ``ZOOM_COVERAGE`` of the frames
-    (never above ``max_zoom``); on the rarer, larger jolts the smooth path gives way towards
-    the raw one instead of zooming the whole clip for them.
+    Roll and shifts are corrected; zoom (forward motion) is kept as it was filmed. By default
+    (adaptive, no ``smoothness``) the crop budget is what a light smoothing needs, as vid.stab's
+    optimal zoom is, and the strongest smoothing whose corrections fit that budget is used:
+    as smooth as the crop allows, never more crop than a light touch. Otherwise the static zoom
+    leaves room, per axis, for the corrections of ``ZOOM_COVERAGE`` of the frames. Either way,
+    on the rarer, larger jolts the path gives way instead of zooming the whole clip for them.
     """
-    smoother = check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
+    chosen = check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
     size, n = path.frame_size, len(path)
-    wanted, fitted = _fit_corrections(smoother, path, max_zoom)
+    widest = correction_limits(max_zoom, size)
+    budget, candidates = max_zoom, [chosen]
+    if method == "adaptive" and smoothness is None and not dynamic_zoom:
+        _, light = _fit_corrections(AdaptiveSmoother(smoothness=LIGHT_SMOOTHNESS), path, widest)
+        budget = float(np.clip(required_zoom(light, size).max(initial=1.0), 1.0, max_zoom))
+        candidates = [AdaptiveSmoother(smoothness=s) for s in STRENGTHS]
+    for smoother in candidates:  # strongest first: keep the first that fits the budget
+        wanted, fitted = _fit_corrections(smoother, path, widest)
+        if np.quantile(required_zoom(fitted, size), ZOOM_COVERAGE) <= budget:
+            break
     reach = np.abs(fitted[:, :2]).max(axis=1) + np.abs(fitted[:, 2]) * np.hypot(*size) / 2
     if n == 0 or reach.max() < STILL_CAMERA_PX:
         note = "camera is still: frames are left as they are"
         return WarpPlan(np.zeros((n, 4)), np.ones(n), size, method, (note,))
-    limits = correction_limits(max_zoom, size)
+    limits = widest
     if not dynamic_zoom:  # room for the corrections of most frames, per axis; the rest give way
         covering = np.quantile(np.abs(fitted), ZOOM_COVERAGE, axis=0)
         limits = np.minimum(limits, np.maximum(covering, 1e-6))
-        wanted, fitted = _fit_corrections(smoother, path, max_zoom, limits)
+        wanted, fitted = _fit_corrections(smoother, path, limits)
+        fitted = shrink_to_fit(fitted, size, budget)
     needed = required_zoom(fitted, size)
     notes = []
+    if len(candidates) > 1:
+        notes.append(
+            f"time constant {smoother.smoothness:g} s: as smooth as zoom {budget:.3f} allows"
+        )
     gave_way = np.abs(fitted - wanted).max(axis=1) > 1e-6
     gave_way |= np.any(np.abs(fitted) >= 0.99 * limits, axis=1)
     if gave_way.any():
@@ -83,14 +113,12 @@ def plan_stabilization(
 
 
 def _fit_corrections(
-    smoother: Smoother, path: CameraPath, zoom: float, limits: np.ndarray | None = None
+    smoother: Smoother, path: CameraPath, limits: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The corrections the smoother wants within ``limits`` (by default the box ``zoom``
-    allows), and those shrunk to fit ``zoom`` exactly."""
+    """The corrections the smoother wants within ``limits`` (dx, dy, angle), and those
+    shrunk so that the widest zoom the limits allow covers them exactly."""
     size = path.frame_size
     scale = np.array([1 / size[0], 1 / size[0], 0.5])
-    if limits is None:
-        limits = correction_limits(zoom, size)
     smooth = smoother.smooth(path.params[:, :3], path.times.seconds, limits, scale=scale)
     wanted = corrections_between(path.params, smooth, size)
-    return wanted, shrink_to_fit(wanted, size, zoom)
+    return wanted, shrink_to_fit(wanted, size, zoom_for_limits(limits, size))
