@@ -17,6 +17,9 @@ from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 from scipy.optimize import linprog
 from scipy.sparse.linalg import spsolve
 
+BOB_FLANK_S = 1.5
+"""Seconds either side of a deliberate move in which the walk's bob is measured."""
+
 
 class Smoother:
     """One smoothing algorithm. Subclasses set ``name`` and implement ``smooth``."""
@@ -94,7 +97,10 @@ class AdaptiveSmoother(Smoother):
             w = weights[:, axis]
             row_weight = np.minimum.reduce([w[i : len(w) - order + i] for i in range(order + 1)])
             penalty = self.smoothness ** (2 * order) * (dk.T @ sp.diags(row_weight) @ dk)
-            out[:, axis] = _fit_within(raw[:, axis], penalty, limit[axis])
+            path = _fit_within(raw[:, axis], penalty, limit[axis])
+            bob = _footstep_bob(raw[:, axis] - path, times, w < 0.5)
+            path = path - (1 - w) * bob  # inside a move, take the walk's bob out of it too
+            out[:, axis] = np.clip(path, raw[:, axis] - limit[axis], raw[:, axis] + limit[axis])
         return out
 
     def deliberate_weights(
@@ -112,6 +118,41 @@ class AdaptiveSmoother(Smoother):
         shortening = 1 / (1 + widened**2)
         shortening = gaussian_filter1d(shortening, 0.05 * fps, axis=0, mode="nearest")
         return shortening ** (2 * self.order)
+
+
+def _footstep_bob(residual: np.ndarray, times: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Footstep bob predicted inside deliberate moves from the shake just around them.
+
+    Walking shakes the head at the step frequency (1.5-2.5 Hz) and its first harmonic, with a
+    phase that runs on through a head turn. For each stretch ``inside`` a move, a harmonic
+    model is fitted to ``residual`` (the shake) in the 1.5 s on either side and extended
+    across the stretch; where it explains less than half of that shake, nothing is predicted.
+    """
+    predicted = np.zeros_like(residual)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(np.int8), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        flank = (
+            ~inside & (times > times[start] - BOB_FLANK_S) & (times < times[stop - 1] + BOB_FLANK_S)
+        )
+        if flank.sum() < 20:
+            continue
+        t, y = times[flank], residual[flank]
+        best, best_fit = 0.0, None
+        for hz in np.arange(1.5, 2.5, 0.02):
+            basis = _harmonics(t, hz)
+            coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
+            explained = 1 - np.var(y - basis @ coef) / max(np.var(y), 1e-12)
+            if explained > best:
+                best, best_fit = explained, (hz, coef)
+        if best_fit is not None and best >= 0.5:
+            hz, coef = best_fit
+            predicted[start:stop] = _harmonics(times[start:stop], hz) @ coef
+    return predicted
+
+
+def _harmonics(t: np.ndarray, hz: float) -> np.ndarray:
+    w = 2 * np.pi * hz * t
+    return np.column_stack([np.ones_like(t), np.cos(w), np.sin(w), np.cos(2 * w), np.sin(2 * w)])
 
 
 def _fit_within(c: np.ndarray, penalty: sp.spmatrix, limit: float) -> np.ndarray:
