@@ -73,6 +73,9 @@ class CameraPath:
     frame_size: tuple[float, float]
     """(width, height) of the frame in display pixels."""
     source: str = "visual"
+    still_share: np.ndarray | None = None
+    """Per frame, the share of tracked points that did not move at all: high all along for a
+    camera on a tripod, whatever moves in front of it."""
 
     def __post_init__(self) -> None:
         n = len(self.times)

@@ -11,7 +11,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -52,6 +52,8 @@ class StepEstimate:
     params: np.ndarray
     inliers: int
     valid: bool
+    still_share: float = 0.0
+    """Share of tracked points that did not move at all (background of a still camera)."""
 
 
 _LK = {
@@ -60,6 +62,8 @@ _LK = {
     "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03),
 }
 _NO_STEP = StepEstimate(np.zeros(4), 0, False)
+STILL_PX = 0.15
+"""A track that moved less than this (analysis pixels) between two frames did not move."""
 
 
 def measure_step(
@@ -93,6 +97,7 @@ def measure_step(
     if good.sum() < options.min_inliers:
         return _NO_STEP
     src, dst = corners[good].reshape(-1, 2), tracked[good].reshape(-1, 2)
+    still_share = float(np.mean(np.abs(dst - src).max(axis=1) < STILL_PX))
     matrix, inlier_mask = cv2.estimateAffinePartial2D(
         src,
         dst,
@@ -112,7 +117,7 @@ def measure_step(
         and inliers >= options.min_inliers
         and inliers >= options.min_inlier_ratio * len(src)
     )
-    return StepEstimate(params, inliers, valid)
+    return StepEstimate(params, inliers, valid, still_share)
 
 
 _COARSE = 4  # the coarse shift is measured at a quarter of the analysis size
@@ -167,17 +172,18 @@ def camera_path_from_steps(
 
 def measure_grey_frames(
     frames: Iterable[np.ndarray], options: TrackingOptions
-) -> tuple[np.ndarray, np.ndarray]:
-    """Steps and validity for a sequence of analysis-size grey frames (row 0 is the first frame).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps, validity and still shares for analysis-size grey frames (row 0: the first frame).
 
     Pairs are measured on a small thread pool; at most a few frames are in flight at once.
     """
-    steps, valid = [np.zeros(4)], [True]
+    steps, valid, still = [np.zeros(4)], [True], [1.0]
     in_flight: deque = deque()
 
     def collect(estimate: StepEstimate) -> None:
         steps.append(estimate.params)
         valid.append(estimate.valid)
+        still.append(estimate.still_share)
 
     previous = None
     with ThreadPoolExecutor(options.workers) as pool:
@@ -189,7 +195,7 @@ def measure_grey_frames(
             previous = grey
         while in_flight:
             collect(in_flight.popleft().result())
-    return np.array(steps), np.array(valid, dtype=bool)
+    return np.array(steps), np.array(valid, dtype=bool), np.array(still)
 
 
 def measure_visual_motion(
@@ -213,10 +219,11 @@ def measure_visual_motion(
                     on_frame()
                 yield cv2.resize(luma(frame), size, interpolation=cv2.INTER_AREA)
 
-        steps, valid = measure_grey_frames(grey_frames(), options)
+        steps, valid, still = measure_grey_frames(grey_frames(), options)
         report = reader.report
     if not pts:
         raise InputError(f"{path}: no decodable video frames (file damaged or codec unsupported)")
     times = FrameTimes(np.array(pts, dtype=np.int64), info.time_base)
     scale = size[0] / info.display_width
-    return camera_path_from_steps(steps, valid, times, info, scale), report
+    path = camera_path_from_steps(steps, valid, times, info, scale)
+    return replace(path, still_share=still), report

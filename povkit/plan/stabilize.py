@@ -15,6 +15,10 @@ from povkit.plan.crop import (
 from povkit.plan.smoothing import AdaptiveSmoother, Smoother, make_smoother
 from povkit.types import CameraPath, WarpPlan
 
+STILL_SHARE = 0.3
+"""A frame where at least this share of tracked points did not move shows a still camera..."""
+STILL_FRAMES = 0.5
+"""...and a clip where at least this share of frames do was shot on a still camera."""
 STILL_CAMERA_PX = 0.5
 """If no correction would move any pixel by more than this, the camera was still: leave it."""
 ZOOM_COVERAGE = 0.9
@@ -83,7 +87,7 @@ def plan_stabilization(
         if np.quantile(required_zoom(fitted, size), ZOOM_COVERAGE) <= budget:
             break
     reach = np.abs(fitted[:, :2]).max(axis=1) + np.abs(fitted[:, 2]) * np.hypot(*size) / 2
-    if n == 0 or reach.max() < STILL_CAMERA_PX:
+    if n == 0 or reach.max() < STILL_CAMERA_PX or _shot_still(path):
         note = "camera is still: frames are left as they are"
         return WarpPlan(np.zeros((n, 4)), np.ones(n), size, method, (note,))
     limits = widest
@@ -110,6 +114,14 @@ def plan_stabilization(
     corrections = np.zeros((n, 4))
     corrections[:, :3] = fitted
     return WarpPlan(corrections, np.minimum(zoom, max_zoom), size, method, tuple(notes))
+
+
+def _shot_still(path: CameraPath) -> bool:
+    """True when most frames show a still background: a tripod shot with things moving in it,
+    which must not be "stabilized" into following them."""
+    if path.still_share is None or len(path) < 2:
+        return False
+    return bool(np.mean(path.still_share[1:] >= STILL_SHARE) >= STILL_FRAMES)
 
 
 def _fit_corrections(
