@@ -174,13 +174,13 @@ def _fit_within(c: np.ndarray, penalty: sp.spmatrix, limit: float) -> np.ndarray
         l=c - limit,
         u=c + limit,
         verbose=False,
-        polish=True,
+        polishing=True,
         eps_abs=1e-6,
         eps_rel=1e-6,
         max_iter=20000,
     )
     solver.warm_start(x=np.clip(p, c - limit, c + limit))
-    result = solver.solve()
+    result = solver.solve(raise_error=False)
     solution = result.x if result.x is not None and np.all(np.isfinite(result.x)) else p
     return np.clip(solution, c - limit, c + limit)
 
