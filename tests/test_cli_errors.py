@@ -54,8 +54,9 @@ def test_usage_mistakes_exit_2(tmp_path, capsys, real_clip):
     assert code == 2 and "max_zoom" in err
     code, _, err = _run(capsys, "stabilize", clip)
     assert code == 2 and "--output" in err
-    code, _, err = _run(capsys, "stabilize", clip, "-o", tmp_path / "o.mp4", "--smoothness", "1",
-                        "--method", "l1")
+    code, _, err = _run(
+        capsys, "stabilize", clip, "-o", tmp_path / "o.mp4", "--smoothness", "1", "--method", "l1"
+    )
     assert code == 2 and "smoothness" in err
 
 
