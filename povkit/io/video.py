@@ -292,6 +292,9 @@ class VideoWriter:
         if info.sample_aspect != 1:
             stream.codec_context.sample_aspect_ratio = info.sample_aspect
         stream.options = {"crf": f"{crf:g}", "preset": preset}
+        # PyAV asks for slice threads; x264 then splits every frame into slices and encodes them
+        # in lock step. Frame threads, as the ffmpeg command line uses, keep both cores busy.
+        stream.codec_context.thread_type = "AUTO"
         if info.rotation:
             stream.set_display_rotation(info.rotation)
         self.video = stream

@@ -42,19 +42,6 @@ def correction_limits(max_zoom: float, frame_size: tuple[float, float]) -> np.nd
     return np.array([shift_room * width, shift_room * height, angle])
 
 
-def zoom_for_limits(limits: np.ndarray, frame_size: tuple[float, float]) -> float:
-    """The zoom that covers every correction inside the box ``limits`` (its worst corner)."""
-    corners = np.array(
-        [
-            [sx * limits[0], sy * limits[1], sa * limits[2]]
-            for sx in (-1, 1)
-            for sy in (-1, 1)
-            for sa in (-1, 1)
-        ]
-    )
-    return float(required_zoom(corners, frame_size).max())
-
-
 def shrink_to_fit(
     corrections: np.ndarray, frame_size: tuple[float, float], max_zoom: float
 ) -> np.ndarray:

@@ -137,22 +137,30 @@ def _footstep_bob(residual: np.ndarray, times: np.ndarray, inside: np.ndarray) -
         if flank.sum() < 20:
             continue
         t, y = times[flank], residual[flank]
-        best, best_fit = 0.0, None
-        for hz in np.arange(1.5, 2.5, 0.02):
-            basis = _harmonics(t, hz)
-            coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
-            explained = 1 - np.var(y - basis @ coef) / max(np.var(y), 1e-12)
-            if explained > best:
-                best, best_fit = explained, (hz, coef)
-        if best_fit is not None and best >= 0.5:
-            hz, coef = best_fit
-            predicted[start:stop] = _harmonics(times[start:stop], hz) @ coef
+        basis = _harmonics(t, _STEP_RATES)  # (rates, samples, 5): all candidates at once
+        gram = np.einsum("fni,fnj->fij", basis, basis) + 1e-9 * np.eye(5)
+        moments = np.einsum("fni,n->fi", basis, y)
+        coef = np.linalg.solve(gram, moments[..., None])[..., 0]
+        fitted_energy = np.einsum("fi,fi->f", coef, moments)
+        best = int(np.argmax(fitted_energy))
+        total = float(y @ y) - len(y) * y.mean() ** 2
+        explained = (fitted_energy[best] - len(y) * y.mean() ** 2) / max(total, 1e-12)
+        if explained >= 0.5:
+            predicted[start:stop] = (
+                _harmonics(times[start:stop], _STEP_RATES[best : best + 1])[0] @ coef[best]
+            )
     return predicted
 
 
-def _harmonics(t: np.ndarray, hz: float) -> np.ndarray:
-    w = 2 * np.pi * hz * t
-    return np.column_stack([np.ones_like(t), np.cos(w), np.sin(w), np.cos(2 * w), np.sin(2 * w)])
+_STEP_RATES = np.arange(1.5, 2.5, 0.02)
+"""Step rates (Hz) tried for the footstep bob: walking to jogging."""
+
+
+def _harmonics(t: np.ndarray, hz: np.ndarray) -> np.ndarray:
+    """(rates, samples, 5): a constant, the step rate and its first harmonic, per rate."""
+    w = 2 * np.pi * hz[:, None] * t[None, :]
+    ones = np.ones_like(w)
+    return np.stack([ones, np.cos(w), np.sin(w), np.cos(2 * w), np.sin(2 * w)], axis=-1)
 
 
 def _fit_within(c: np.ndarray, penalty: sp.spmatrix, limit: float) -> np.ndarray:

@@ -10,7 +10,6 @@ from povkit.plan.crop import (
     required_zoom,
     shrink_to_fit,
     smooth_zoom_envelope,
-    zoom_for_limits,
 )
 from povkit.plan.smoothing import AdaptiveSmoother, Smoother, make_smoother
 from povkit.types import CameraPath, WarpPlan
@@ -79,11 +78,11 @@ def plan_stabilization(
     widest = correction_limits(max_zoom, size)
     budget, candidates = max_zoom, [chosen]
     if method == "adaptive" and smoothness is None and not dynamic_zoom:
-        _, light = _fit_corrections(AdaptiveSmoother(smoothness=LIGHT_SMOOTHNESS), path, widest)
+        _, light = _fit_corrections(AdaptiveSmoother(smoothness=LIGHT_SMOOTHNESS), path, max_zoom)
         budget = float(np.clip(required_zoom(light, size).max(initial=1.0), 1.0, max_zoom))
         candidates = [AdaptiveSmoother(smoothness=s) for s in STRENGTHS]
     for smoother in candidates:  # strongest first: keep the first that fits the budget
-        wanted, fitted = _fit_corrections(smoother, path, widest)
+        wanted, fitted = _fit_corrections(smoother, path, max_zoom)
         if np.quantile(required_zoom(fitted, size), ZOOM_COVERAGE) <= budget:
             break
     reach = np.abs(fitted[:, :2]).max(axis=1) + np.abs(fitted[:, 2]) * np.hypot(*size) / 2
@@ -94,8 +93,7 @@ def plan_stabilization(
     if not dynamic_zoom:  # room for the corrections of most frames, per axis; the rest give way
         covering = np.quantile(np.abs(fitted), ZOOM_COVERAGE, axis=0)
         limits = np.minimum(limits, np.maximum(covering, 1e-6))
-        wanted, fitted = _fit_corrections(smoother, path, limits)
-        fitted = shrink_to_fit(fitted, size, budget)
+    wanted, fitted = _fit_corrections(smoother, path, budget, limits)
     needed = required_zoom(fitted, size)
     notes = []
     if len(candidates) > 1:
@@ -125,12 +123,13 @@ def _shot_still(path: CameraPath) -> bool:
 
 
 def _fit_corrections(
-    smoother: Smoother, path: CameraPath, limits: np.ndarray
+    smoother: Smoother, path: CameraPath, zoom: float, limits: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The corrections the smoother wants within ``limits`` (dx, dy, angle), and those
-    shrunk so that the widest zoom the limits allow covers them exactly."""
+    """The corrections the smoother wants (within ``limits`` (dx, dy, angle) when given: an
+    exact QP; unbounded otherwise: one banded solve), and those shrunk to fit ``zoom``."""
     size = path.frame_size
     scale = np.array([1 / size[0], 1 / size[0], 0.5])
-    smooth = smoother.smooth(path.params[:, :3], path.times.seconds, limits, scale=scale)
+    bounds = np.full(3, np.inf) if limits is None else limits
+    smooth = smoother.smooth(path.params[:, :3], path.times.seconds, bounds, scale=scale)
     wanted = corrections_between(path.params, smooth, size)
-    return wanted, shrink_to_fit(wanted, size, zoom_for_limits(limits, size))
+    return wanted, shrink_to_fit(wanted, size, zoom)

@@ -33,16 +33,19 @@ def is_identity(matrix: np.ndarray) -> bool:
 
 def warp_planes(planes: list[np.ndarray], matrix: np.ndarray, out_planes: list[np.ndarray]) -> None:
     """Warp Y, U, V planes by ``matrix`` (luma pixels) into ``out_planes`` (same layout)."""
-    chroma = _LUMA_TO_CHROMA @ matrix @ _CHROMA_TO_LUMA
-    for index, (src, dst) in enumerate(zip(planes, out_planes, strict=True)):
-        if is_identity(matrix):
+    if is_identity(matrix):
+        for src, dst in zip(planes, out_planes, strict=True):
             dst[:] = src[: dst.shape[0], : dst.shape[1]]
-            continue
-        m = matrix if index == 0 else chroma
-        dst[:] = cv2.warpAffine(
+        return
+    chroma = (_LUMA_TO_CHROMA @ matrix @ _CHROMA_TO_LUMA)[:2]
+    for index, (src, dst) in enumerate(zip(planes, out_planes, strict=True)):
+        # written in place: ``dst`` may be a padded view of a frame's plane, which OpenCV fills
+        # through its row stride without an intermediate image
+        cv2.warpAffine(
             src,
-            m[:2],
+            matrix[:2] if index == 0 else chroma,
             (dst.shape[1], dst.shape[0]),
+            dst=dst,
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )
