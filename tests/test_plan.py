@@ -138,3 +138,17 @@ def test_dynamic_zoom_varies_and_covers():
     plan = plan_stabilization(_path(raw), dynamic_zoom=True)
     assert plan.zoom[:60].max() < plan.zoom[150:].max()
     assert np.all(required_zoom(plan.corrections, SIZE) <= plan.zoom + 1e-6)
+
+
+def test_constrained_solve_prints_nothing(capfd):
+    """--json promises one object on stdout: the QP solver (C code) must not print there,
+    even when the bound is only just touched (OSQP then reports it found no active set)."""
+    rng = np.random.default_rng(3)
+    times = np.arange(300) / FPS
+    raw = np.cumsum(rng.normal(0, 1, (300, 3)), axis=0) * [1, 1, 1e-3]
+    smoother = make_smoother("adaptive")
+    free = smoother.smooth(raw, times, np.full(3, np.inf), scale=SCALE)
+    for margin in (1 - 1e-7, 0.999, 0.9, 0.5):
+        smoother.smooth(raw, times, np.abs(free - raw).max(axis=0) * margin, scale=SCALE)
+    out, _ = capfd.readouterr()
+    assert out == ""

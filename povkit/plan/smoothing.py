@@ -182,7 +182,7 @@ def _fit_within(c: np.ndarray, penalty: sp.spmatrix, limit: float) -> np.ndarray
         l=c - limit,
         u=c + limit,
         verbose=False,
-        polishing=True,
+        polishing=False,  # OSQP prints about polishing on stdout even when not verbose
         eps_abs=1e-6,
         eps_rel=1e-6,
         max_iter=20000,
