@@ -24,9 +24,9 @@ ZOOM_COVERAGE = 0.9
 """The static zoom covers the corrections of this share of frames; the path gives way on the
 rest (large jolts), instead of zooming the whole clip for them."""
 LIGHT_SMOOTHNESS = 0.25
-"""Seconds: a light smoothing (in the range of vid.stab's default 15-frame window) whose corrections set
-the default crop budget, as vid.stab's optimal zoom does."""
-STRENGTHS = (1.0, 0.7, 0.5, 0.35, 0.25, LIGHT_SMOOTHNESS)
+"""Seconds: a light smoothing (in the range of vid.stab's default 15-frame window) whose
+corrections set the default crop budget, as vid.stab's optimal zoom does."""
+STRENGTHS = (1.0, 0.7, 0.5, 0.35, LIGHT_SMOOTHNESS)
 """Adaptive time constants tried by default, strongest first."""
 
 
