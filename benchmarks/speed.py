@@ -44,50 +44,14 @@ def timed(command: list[str]) -> tuple[float, float]:
 
 def tools(clip: Path, work: Path) -> dict[str, list[list[str]]]:
     """The commands each tool runs on ``clip`` (vid.stab is two commands, timed together)."""
+    ffmpeg = ["ffmpeg", "-y", "-v", "error", "-i", str(clip)]
+    encode = [*X264, "-c:a", "copy"]
     trf = work / "t.trf"
     return {
-        "transcode": [
-            [
-                "ffmpeg",
-                "-y",
-                "-v",
-                "error",
-                "-i",
-                str(clip),
-                *X264,
-                "-c:a",
-                "copy",
-                str(work / "transcode.mp4"),
-            ]
-        ],
+        "transcode": [[*ffmpeg, *encode, str(work / "transcode.mp4")]],
         "vidstab-ffmpeg": [
-            [
-                "ffmpeg",
-                "-y",
-                "-v",
-                "error",
-                "-i",
-                str(clip),
-                "-vf",
-                f"vidstabdetect=result={trf}",
-                "-f",
-                "null",
-                "-",
-            ],
-            [
-                "ffmpeg",
-                "-y",
-                "-v",
-                "error",
-                "-i",
-                str(clip),
-                "-vf",
-                f"vidstabtransform=input={trf}",
-                *X264,
-                "-c:a",
-                "copy",
-                str(work / "vidstab.mp4"),
-            ],
+            [*ffmpeg, "-vf", f"vidstabdetect=result={trf}", "-f", "null", "-"],
+            [*ffmpeg, "-vf", f"vidstabtransform=input={trf}", *encode, str(work / "vidstab.mp4")],
         ],
         "povkit": [
             [

@@ -70,6 +70,7 @@ class AdaptiveSmoother(Smoother):
     turn_speed: float = 0.3
     """Camera speed, in frame widths per second, from which a move counts as deliberate."""
     speed_blur: float = 0.1
+    """Seconds of Gaussian blur on the path before its speed is taken (tames footstep bob)."""
     order: int = 3
     widen: float = 0.25
     """Seconds either side of a fast move that count as part of it (its start and stop)."""
