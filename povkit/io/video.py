@@ -54,13 +54,12 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     with _open_input(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        first = _first_frame(container, stream, path)
+        first, steps = _scan(container, stream, path)
         ctx = stream.codec_context
         time_base = stream.time_base or Fraction(1, 90000)
         average = stream.average_rate or stream.guessed_rate or Fraction(30)
         nominal = stream.base_rate or stream.guessed_rate or average
         duration_s = _duration_s(container, stream)
-        steps = _pts_steps(path, stream.index)
         frame_count = stream.frames or (len(steps) + 1 if len(steps) else 0)
         frame_count = frame_count or round(duration_s * float(average))
         uneven = len(steps) > 1 and steps.max() - steps.min() > 0.05 * np.median(steps)
@@ -88,20 +87,6 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         )
 
 
-def _pts_steps(path, stream_index: int) -> np.ndarray:
-    """Differences between consecutive video packet timestamps (demuxed only, not decoded)."""
-    pts: list[int] = []
-    with av.open(str(path)) as container:
-        stream = container.streams[stream_index]
-        try:
-            for packet in container.demux(stream):
-                if packet.pts is not None:
-                    pts.append(packet.pts)
-        except _DECODE_ERRORS:
-            pass  # a damaged tail: the timestamps read so far are what we have
-    return np.diff(np.sort(np.array(pts, dtype=np.int64)))
-
-
 _KNOWN_DATA_HANDLERS = {"GoPro MET": "gpmd", "GoPro TCD": "tmcd", "GoPro SOS": "gopro-sos"}
 
 
@@ -111,17 +96,22 @@ def _data_stream_name(stream) -> str:
     return _KNOWN_DATA_HANDLERS.get(handler, handler or "data")
 
 
-def _first_frame(container, stream, path) -> av.VideoFrame:
+def _scan(container, stream, path) -> tuple[av.VideoFrame, np.ndarray]:
+    """The first decodable frame, and the differences between consecutive video packet
+    timestamps: one demux pass, in which only the packets up to the first frame are decoded."""
+    first, pts = None, []
     try:
         for packet in container.demux(stream):
-            try:
-                for frame in packet.decode():
-                    return frame
-            except _DECODE_ERRORS:
-                continue
+            if packet.pts is not None:
+                pts.append(packet.pts)
+            if first is None:
+                with contextlib.suppress(*_DECODE_ERRORS):
+                    first = next(iter(packet.decode()), None)
     except _DECODE_ERRORS:
-        pass
-    raise InputError(f"{path}: no decodable video frames (file damaged or codec unsupported)")
+        pass  # a damaged tail: what was read so far is what we have
+    if first is None:
+        raise InputError(f"{path}: no decodable video frames (file damaged or codec unsupported)")
+    return first, np.diff(np.sort(np.array(pts, dtype=np.int64)))
 
 
 def _duration_s(container, stream) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import cv2
@@ -171,11 +171,13 @@ def camera_path_from_steps(
 
 
 def measure_grey_frames(
-    frames: Iterable[np.ndarray], options: TrackingOptions
+    frames: Iterable[np.ndarray], options: TrackingOptions, size: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Steps, validity and still shares for analysis-size grey frames (row 0: the first frame).
+    """Steps, validity and still shares for grey frames, measured at ``size`` (row 0: the first
+    frame).
 
-    Pairs are measured on a small thread pool; at most a few frames are in flight at once.
+    Downscaling and pair measurement both run on a small thread pool, so the thread that feeds
+    ``frames`` (the decoder) does nothing else; at most a few frames are in flight at once.
     """
     steps, valid, still = [np.zeros(4)], [True], [1.0]
     in_flight: deque = deque()
@@ -185,14 +187,22 @@ def measure_grey_frames(
         valid.append(estimate.valid)
         still.append(estimate.still_share)
 
+    def downscale(grey: np.ndarray) -> np.ndarray:
+        return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+
+    def measure(previous: Future, current: Future) -> StepEstimate:
+        # both were submitted before this pair, so a worker never waits on work still queued
+        return measure_step(previous.result(), current.result(), options)
+
     previous = None
     with ThreadPoolExecutor(options.workers) as pool:
         for grey in frames:
+            current = pool.submit(downscale, grey)
             if previous is not None:
-                in_flight.append(pool.submit(measure_step, previous, grey, options))
+                in_flight.append(pool.submit(measure, previous, current))
                 if len(in_flight) > 2 * options.workers:
                     collect(in_flight.popleft().result())
-            previous = grey
+            previous = current
         while in_flight:
             collect(in_flight.popleft().result())
     return np.array(steps), np.array(valid, dtype=bool), np.array(still)
@@ -217,9 +227,9 @@ def measure_visual_motion(
                 pts.append(frame.pts)
                 if on_frame:
                     on_frame()
-                yield cv2.resize(luma(frame), size, interpolation=cv2.INTER_AREA)
+                yield luma(frame)
 
-        steps, valid, still = measure_grey_frames(grey_frames(), options)
+        steps, valid, still = measure_grey_frames(grey_frames(), options, size)
         report = reader.report
     if not pts:
         raise InputError(f"{path}: no decodable video frames (file damaged or codec unsupported)")
