@@ -21,6 +21,13 @@ BOB_FLANK_S = 1.5
 """Seconds either side of a deliberate move in which the walk's bob is measured."""
 
 
+def mean_rate(times: np.ndarray) -> float:
+    """Frames per second over ``times`` (seconds); 30 for a clip too short to tell."""
+    if len(times) < 2:
+        return 30.0
+    return (len(times) - 1) / max(times[-1] - times[0], 1e-9)
+
+
 class Smoother:
     """One smoothing algorithm. Subclasses set ``name`` and implement ``smooth``."""
 
@@ -109,7 +116,7 @@ class AdaptiveSmoother(Smoother):
     ) -> np.ndarray:
         """Weight of the jerk penalty per frame and axis: 1 in jitter, near 0 in deliberate moves
         (a yaw whip pan frees the yaw axis only: pitch and roll stay smoothed)."""
-        fps = (len(times) - 1) / max(times[-1] - times[0], 1e-9)
+        fps = mean_rate(times)
         light = gaussian_filter1d(raw * scale, self.speed_blur * fps, axis=0, mode="nearest")
         pace = np.abs(np.gradient(light, times, axis=0)) / self.turn_speed
         window = 2 * round(self.widen * fps) + 1

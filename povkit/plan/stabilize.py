@@ -11,7 +11,7 @@ from povkit.plan.crop import (
     shrink_to_fit,
     smooth_zoom_envelope,
 )
-from povkit.plan.smoothing import AdaptiveSmoother, Smoother, make_smoother
+from povkit.plan.smoothing import AdaptiveSmoother, Smoother, make_smoother, mean_rate
 from povkit.types import CameraPath, WarpPlan
 
 STILL_SHARE = 0.3
@@ -105,7 +105,7 @@ def plan_stabilization(
     if gave_way.any():
         notes.append(f"the path gave way to the crop on {gave_way.sum()} of {n} frames")
     if dynamic_zoom:
-        fps = (n - 1) / max(path.times.seconds[-1], 1e-9) if n > 1 else 30.0
+        fps = mean_rate(path.times.seconds)
         zoom = smooth_zoom_envelope(needed, window=max(1, round(fps)))
     else:
         zoom = np.full(n, needed.max())
