@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from povkit.errors import InputError
+from povkit.frame_pool import frame_pool
 from povkit.geometry import compose_steps, frame_center, similarity_params
 from povkit.io.video import ReadReport, VideoReader, luma
 from povkit.types import CameraPath, FrameTimes, VideoInfo
@@ -195,7 +196,7 @@ def measure_grey_frames(
         return measure_step(previous.result(), current.result(), options)
 
     previous = None
-    with ThreadPoolExecutor(options.workers) as pool:
+    with frame_pool(options.workers) as pool:
         for grey in frames:
             current = pool.submit(downscale, grey)
             if previous is not None:
@@ -217,7 +218,7 @@ def measure_visual_motion(
 ) -> tuple[CameraPath, ReadReport]:
     """Decode ``path`` once and measure how its camera moved, frame by frame."""
     options = options or TrackingOptions()
-    with VideoReader(path, info) as reader:
+    with VideoReader(path, info, for_analysis=True) as reader:
         info = reader.info
         size = analysis_size(info, options.analysis_width)
         pts: list[int] = []

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import av
 import numpy as np
 
+from povkit.frame_pool import frame_pool
 from povkit.io.video import VideoReader, VideoWriter, plane_arrays, yuv420_planes
 from povkit.render.warp import plan_matrices, warp_planes
 from povkit.types import VideoInfo, WarpPlan
@@ -60,7 +60,7 @@ def render_plan(
         written = 0
         try:
             in_flight: deque = deque()
-            with ThreadPoolExecutor(workers) as pool:
+            with frame_pool(workers) as pool:
                 for item in reader.frames_and_audio():
                     if isinstance(item, av.Packet):
                         writer.copy_audio(item)
