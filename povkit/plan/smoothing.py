@@ -79,10 +79,10 @@ class AdaptiveSmoother(Smoother):
     speed_blur: float = 0.1
     """Seconds of Gaussian blur on the path before its speed is taken (tames footstep bob)."""
     order: int = 3
-    widen: float = 0.25
-    """Seconds either side of a fast move that count as part of it (its start and stop)."""
     """Order of the difference penalised: higher cuts off more sharply (response falls as
     f^-2order), so deliberate moves keep more of themselves while shake is still removed."""
+    widen: float = 0.25
+    """Seconds either side of a fast move that count as part of it (its start and stop)."""
 
     def __post_init__(self) -> None:
         if self.order not in (2, 3, 4, 5):
