@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from povkit.errors import UsageError, log
+from povkit.io.motion_file import load_camera_path
 from povkit.io.video import check_output_path, probe
 from povkit.motion.visual import TrackingOptions, measure_visual_motion
 from povkit.plan.stabilize import check_plan_options, plan_stabilization
@@ -78,8 +79,13 @@ def stabilize(
     dynamic_zoom: bool = False,
     crf: float = 18,
     preset: str = "veryfast",
+    motion: str | os.PathLike | None = None,
 ) -> StabilizeResult:
-    """Stabilize ``input_path`` into ``output_path``, keeping frame times and audio."""
+    """Stabilize ``input_path`` into ``output_path``, keeping frame times and audio.
+
+    ``motion`` is a motion file saved by ``povkit motion --save`` for this clip: planning then
+    starts from it instead of measuring the motion again.
+    """
     try:
         check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
     except ValueError as exc:
@@ -89,7 +95,10 @@ def stabilize(
     started = time.perf_counter()
     info = probe(input_path)
     output = check_output_path(input_path, output_path)
-    camera_path = measure_motion(input_path, info=info)
+    if motion is None:
+        camera_path = measure_motion(input_path, info=info)
+    else:
+        camera_path = load_camera_path(motion, video=input_path)
     plan = plan_stabilization(
         camera_path,
         method=method,

@@ -45,6 +45,9 @@ def _add_stabilize(commands) -> None:
     p.add_argument("--dynamic-zoom", action="store_true", help="let the zoom vary smoothly")
     p.add_argument("--crf", type=float, default=18, help="x264 quality, lower is better (18)")
     p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
+    p.add_argument(
+        "--motion", help="motion file from 'povkit motion IN --save FILE' (skips measuring)"
+    )
     p.set_defaults(run=_run_stabilize)
 
 
@@ -60,6 +63,7 @@ def _run_stabilize(args) -> tuple[dict, str]:
         dynamic_zoom=args.dynamic_zoom,
         crf=args.crf,
         preset=args.preset,
+        motion=args.motion,
     )
     data = result.to_dict()
     text = (
@@ -72,13 +76,19 @@ def _run_stabilize(args) -> tuple[dict, str]:
 def _add_motion(commands) -> None:
     p = commands.add_parser("motion", help="measure how the camera moved, frame by frame")
     p.add_argument("input", help="video to analyse")
+    p.add_argument("--save", help="also write the motion to FILE.npz, for stabilize --motion")
     p.set_defaults(run=_run_motion)
 
 
 def _run_motion(args) -> tuple[dict, str]:
     from povkit.api import measure_motion
+    from povkit.io.motion_file import checked_motion_file, save_camera_path
 
+    if args.save:
+        checked_motion_file(args.save)
     path = measure_motion(args.input)
+    if args.save:
+        save_camera_path(path, args.save, video=args.input)
     steps = path.steps
     seconds = path.times.seconds
     data = {
@@ -94,6 +104,7 @@ def _run_motion(args) -> tuple[dict, str]:
         "angle": [round(float(v), 6) for v in steps[:, 2]],
         "log_scale": [round(float(v), 6) for v in steps[:, 3]],
         "valid": [bool(v) for v in path.valid],
+        "saved": args.save,
     }
     span = seconds[-1] if len(seconds) else 0.0
     text = (

@@ -1,0 +1,67 @@
+"""Measured motion saved once and reused: re-planning never decodes the clip for motion again."""
+
+import json
+
+import numpy as np
+import pytest
+
+from povkit import api
+from povkit.cli import main
+from povkit.errors import InputError
+from povkit.io.motion_file import load_camera_path, save_camera_path
+from povkit.io.synthetic import write_synthetic_clip
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("motion") / "walk.mp4"
+    write_synthetic_clip(path, seconds=3, width=320, height=180, seed=3)
+    return path
+
+
+def test_saved_motion_loads_exactly(clip, tmp_path):
+    measured = api.measure_motion(clip)
+    loaded = load_camera_path(
+        save_camera_path(measured, tmp_path / "m.npz", video=clip), video=clip
+    )
+    np.testing.assert_array_equal(loaded.params, measured.params)
+    np.testing.assert_array_equal(loaded.valid, measured.valid)
+    np.testing.assert_array_equal(loaded.times.pts, measured.times.pts)
+    np.testing.assert_array_equal(loaded.still_share, measured.still_share)
+    assert loaded.times.time_base == measured.times.time_base
+    assert (loaded.frame_size, loaded.source) == (measured.frame_size, measured.source)
+
+
+def test_stabilize_from_saved_motion_skips_measuring(clip, tmp_path, capsys, monkeypatch):
+    motion = tmp_path / "walk.npz"
+    assert main(["motion", str(clip), "--save", str(motion), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["saved"] == str(motion)
+    fresh = api.stabilize(clip, tmp_path / "fresh.mp4")
+
+    def no_measuring(*args, **kwargs):
+        raise AssertionError("motion was measured again")
+
+    monkeypatch.setattr(api, "measure_motion", no_measuring)
+    args = ["stabilize", str(clip), "-o", str(tmp_path / "again.mp4"), "--motion", str(motion)]
+    assert main([*args, "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["frames"] == fresh.frames and again["zoom"] == round(fresh.zoom, 4)
+
+
+def test_motion_of_another_video_is_refused(clip, tmp_path, capsys):
+    other = tmp_path / "other.mp4"
+    write_synthetic_clip(other, seconds=2, width=320, height=180, seed=5)
+    motion = save_camera_path(api.measure_motion(other), tmp_path / "other.npz", video=other)
+    with pytest.raises(InputError, match="measured on other.mp4"):
+        load_camera_path(motion, video=clip)
+    junk = tmp_path / "junk.npz"
+    junk.write_text("not numpy")
+    code = main(["stabilize", str(clip), "-o", str(tmp_path / "o.mp4"), "--motion", str(junk)])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a readable povkit motion file" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o.mp4").exists()
+
+
+def test_save_path_is_checked_before_measuring(clip, tmp_path, capsys):
+    code = main(["motion", str(clip), "--save", str(tmp_path / "missing" / "m.npz")])
+    assert code == 2 and "does not exist" in capsys.readouterr().err
