@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from povkit.plan.crop import required_zoom, shrink_to_fit, smooth_zoom_envelope
-from povkit.plan.smoothing import SMOOTHERS, make_smoother
+from povkit.plan.smoothing import SMOOTHERS, _footstep_bob, _gait_phase, make_smoother
 from povkit.plan.stabilize import plan_stabilization
 from povkit.types import CameraPath, FrameTimes
 
@@ -152,3 +152,24 @@ def test_constrained_solve_prints_nothing(capfd):
         smoother.smooth(raw, times, np.abs(free - raw).max(axis=0) * margin, scale=SCALE)
     out, _ = capfd.readouterr()
     assert out == ""
+
+
+def test_bob_inside_a_turn_follows_the_gait_read_off_another_axis():
+    """The step rate drifts; pitch shows the gait all along while a turn hides it in yaw."""
+    times = np.arange(0, 10, 1 / 30)
+    phase = 2 * np.pi * 2.0 * times + 1.2 * np.sin(2 * np.pi * 0.15 * times)
+    pitch = 0.6 * np.sin(phase + 0.3) + 0.15 * np.sin(2 * phase + 1.0)
+    yaw = 0.3 * np.sin(phase + 2.0) + 0.075 * np.sin(2 * phase + 0.5)
+    inside = np.zeros((len(times), 2), dtype=bool)
+    inside[(times > 4) & (times < 5.5), 0] = True
+    reference, gait = _gait_phase(np.column_stack([yaw, pitch]), inside, times)
+    assert reference == 1
+    within = inside[:, 0]
+    rms = np.sqrt(np.mean(yaw**2))
+
+    def error(gait_phase):
+        predicted = _footstep_bob(yaw, times, within, gait_phase)
+        return np.sqrt(np.mean((predicted[within] - yaw[within]) ** 2))
+
+    assert error(gait) < 0.03 * rms
+    assert error(None) > 0.5 * rms  # a constant step rate loses the phase as the pace drifts

@@ -13,6 +13,7 @@ from typing import ClassVar
 import numpy as np
 import osqp
 import scipy.sparse as sp
+from scipy import signal
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 from scipy.optimize import linprog
 from scipy.sparse.linalg import spsolve
@@ -99,17 +100,20 @@ class AdaptiveSmoother(Smoother):
             return raw.copy()
         dk = _difference(times, self.order)
         weights = self.deliberate_weights(raw, times, scale)
-        out = np.empty_like(raw)
         order = self.order
+        paths = np.empty_like(raw)
         for axis in range(raw.shape[1]):
             w = weights[:, axis]
             row_weight = np.minimum.reduce([w[i : len(w) - order + i] for i in range(order + 1)])
             penalty = self.smoothness ** (2 * order) * (dk.T @ sp.diags(row_weight) @ dk)
-            path = _fit_within(raw[:, axis], penalty, limit[axis])
-            bob = _footstep_bob(raw[:, axis] - path, times, w < 0.5)
-            path = path - (1 - w) * bob  # inside a move, take the walk's bob out of it too
-            out[:, axis] = np.clip(path, raw[:, axis] - limit[axis], raw[:, axis] + limit[axis])
-        return out
+            paths[:, axis] = _fit_within(raw[:, axis], penalty, limit[axis])
+        shake, inside = raw - paths, weights < 0.5
+        reference, phase = _gait_phase(shake, inside, times)
+        for axis in range(raw.shape[1]):
+            gait = phase if axis != reference else None
+            bob = _footstep_bob(shake[:, axis], times, inside[:, axis], gait)
+            paths[:, axis] -= (1 - weights[:, axis]) * bob  # inside a move, take the bob out too
+        return np.clip(paths, raw - limit, raw + limit)
 
     def deliberate_weights(
         self, raw: np.ndarray, times: np.ndarray, scale: np.ndarray
@@ -128,13 +132,39 @@ class AdaptiveSmoother(Smoother):
         return shortening ** (2 * self.order)
 
 
-def _footstep_bob(residual: np.ndarray, times: np.ndarray, inside: np.ndarray) -> np.ndarray:
+def _gait_phase(
+    shake: np.ndarray, inside: np.ndarray, times: np.ndarray
+) -> tuple[int | None, np.ndarray | None]:
+    """The walk's step phase over the whole clip, read off the axis that bobs most clearly.
+
+    Footsteps shake every axis in step, so while a head turn hides the bob in yaw, pitch still
+    shows it frame by frame. Returns (that axis, its instantaneous phase in radians from the
+    analytic signal of its step band), or (None, None) when no axis is clear of deliberate moves.
+    """
+    fps = mean_rate(times)
+    if len(times) < 4 * fps or fps < 2 * STEP_BAND_HZ[1] + 1:
+        return None, None
+    band = signal.sosfiltfilt(
+        signal.butter(2, STEP_BAND_HZ, btype="bandpass", fs=fps, output="sos"), shake, axis=0
+    )
+    clear = inside.mean(axis=0) < 0.05
+    energy = np.where(clear, (band**2).mean(axis=0) / (shake**2).mean(axis=0).clip(1e-18), 0.0)
+    if not energy.any():
+        return None, None
+    reference = int(np.argmax(energy))
+    return reference, np.unwrap(np.angle(signal.hilbert(band[:, reference])))
+
+
+def _footstep_bob(
+    residual: np.ndarray, times: np.ndarray, inside: np.ndarray, phase: np.ndarray | None
+) -> np.ndarray:
     """Footstep bob predicted inside deliberate moves from the shake just around them.
 
-    Walking shakes the head at the step frequency (1.5-2.5 Hz) and its first harmonic, with a
-    phase that runs on through a head turn. For each stretch ``inside`` a move, a harmonic
-    model is fitted to ``residual`` (the shake) in the 1.5 s on either side and extended
-    across the stretch; where it explains less than half of that shake, nothing is predicted.
+    Walking shakes the head at the step frequency (1.5-2.5 Hz) and its first harmonic. For
+    each stretch ``inside`` a move, a harmonic model is fitted to ``residual`` (the shake) in
+    the 1.5 s on either side and carried across the stretch: on the gait ``phase`` read from
+    another axis where there is one (it follows the walk's changes of pace), else at the best
+    constant step rate. Where it explains less than half of that shake, nothing is predicted.
     """
     predicted = np.zeros_like(residual)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(np.int8), [0]])))
@@ -144,31 +174,36 @@ def _footstep_bob(residual: np.ndarray, times: np.ndarray, inside: np.ndarray) -
         )
         if flank.sum() < 20:
             continue
-        t, y = times[flank], residual[flank]
-        basis = _harmonics(t, _STEP_RATES)  # (rates, samples, 5): all candidates at once
-        gram = np.einsum("fni,fnj->fij", basis, basis) + 1e-9 * np.eye(5)
-        moments = np.einsum("fni,n->fi", basis, y)
+        if phase is None:  # all candidate rates at once: (rates, samples, 5)
+            basis = _harmonics(times[None, :] * 2 * np.pi * _STEP_RATES[:, None])
+        else:
+            basis = _harmonics(phase[None, :])
+        y = residual[flank]
+        flank_basis = basis[:, flank]
+        gram = np.einsum("fni,fnj->fij", flank_basis, flank_basis) + 1e-9 * np.eye(5)
+        moments = np.einsum("fni,n->fi", flank_basis, y)
         coef = np.linalg.solve(gram, moments[..., None])[..., 0]
         fitted_energy = np.einsum("fi,fi->f", coef, moments)
         best = int(np.argmax(fitted_energy))
         total = float(y @ y) - len(y) * y.mean() ** 2
         explained = (fitted_energy[best] - len(y) * y.mean() ** 2) / max(total, 1e-12)
         if explained >= 0.5:
-            predicted[start:stop] = (
-                _harmonics(times[start:stop], _STEP_RATES[best : best + 1])[0] @ coef[best]
-            )
+            predicted[start:stop] = basis[best, start:stop] @ coef[best]
     return predicted
 
 
 _STEP_RATES = np.arange(1.5, 2.5, 0.02)
 """Step rates (Hz) tried for the footstep bob: walking to jogging."""
+STEP_BAND_HZ = (1.4, 2.6)
+"""Band in which the gait phase is read (step rates with some margin)."""
 
 
-def _harmonics(t: np.ndarray, hz: np.ndarray) -> np.ndarray:
-    """(rates, samples, 5): a constant, the step rate and its first harmonic, per rate."""
-    w = 2 * np.pi * hz[:, None] * t[None, :]
-    ones = np.ones_like(w)
-    return np.stack([ones, np.cos(w), np.sin(w), np.cos(2 * w), np.sin(2 * w)], axis=-1)
+def _harmonics(phase: np.ndarray) -> np.ndarray:
+    """(..., samples, 5): a constant, the step and its first harmonic, at each gait ``phase``."""
+    return np.stack(
+        [np.ones_like(phase), np.cos(phase), np.sin(phase), np.cos(2 * phase), np.sin(2 * phase)],
+        axis=-1,
+    )
 
 
 def _fit_within(c: np.ndarray, penalty: sp.spmatrix, limit: float) -> np.ndarray:
