@@ -218,7 +218,7 @@ def measure_visual_motion(
 ) -> tuple[CameraPath, ReadReport]:
     """Decode ``path`` once and measure how its camera moved, frame by frame."""
     options = options or TrackingOptions()
-    with VideoReader(path, info, for_analysis=True) as reader:
+    with VideoReader(path, info) as reader:
         info = reader.info
         size = analysis_size(info, options.analysis_width)
         pts: list[int] = []
