@@ -1,0 +1,139 @@
+"""Find the shots of a video: decode once into small frames, measure change, detect boundaries."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from povkit.cuts.detectors import Boundary, make_detector
+from povkit.cuts.signals import FrameSignals, SignalMeter
+from povkit.errors import InputError
+from povkit.io.video import VideoReader, yuv420_planes
+from povkit.types import FrameTimes, VideoInfo
+
+ANALYSIS_WIDTH = 160
+"""Width in pixels of the frames that changes are measured on: enough for structure, cheap."""
+
+
+@dataclass(frozen=True)
+class ShotList:
+    """The shots of one video: boundaries in decode order with the timing to place them."""
+
+    info: VideoInfo
+    times: FrameTimes
+    """PTS of every decoded frame, so frame indices convert to exact times."""
+    boundaries: list[Boundary]
+    detector: str
+    signals: FrameSignals = field(repr=False)
+
+    @property
+    def cuts(self) -> list[int]:
+        """Decode-order index of the first frame of every shot after the first."""
+        return [b.frame for b in self.boundaries]
+
+    @property
+    def shot_ranges(self) -> list[tuple[int, int]]:
+        """(first frame, one past the last frame) of every shot."""
+        edges = [0, *self.cuts, len(self.times)]
+        return list(zip(edges[:-1], edges[1:], strict=False))
+
+    def seconds(self, frame: int) -> float:
+        """Presentation time of decoded frame ``frame`` in seconds since the first frame."""
+        return float(self.times.seconds[frame]) if frame < len(self.times) else self.end_s
+
+    @property
+    def end_s(self) -> float:
+        """Where the last frame ends: its time plus one frame interval."""
+        seconds = self.times.seconds
+        step = float(np.median(np.diff(seconds))) if len(seconds) > 1 else 0.0
+        return float(seconds[-1] + step) if len(seconds) else 0.0
+
+    @property
+    def fps(self) -> float:
+        return float(self.info.average_fps)
+
+    def to_dict(self) -> dict:
+        return {
+            "input": self.info.path,
+            "detector": self.detector,
+            "frames": len(self.times),
+            "fps": round(self.fps, 6),
+            "variable_frame_rate": self.info.variable_frame_rate,
+            "first_pts_s": round(self.info.first_pts_s, 6),
+            "cuts": self.cuts,
+            "boundaries": [
+                {
+                    "frame": b.frame,
+                    "time": round(self.seconds(b.frame), 6),
+                    "pts": int(self.times.pts[b.frame]),
+                    "kind": b.kind,
+                    "score": round(b.score, 4),
+                }
+                for b in self.boundaries
+            ],
+            "shots": [
+                {
+                    "first_frame": first,
+                    "end_frame": end,
+                    "start": round(self.seconds(first), 6),
+                    "end": round(self.seconds(end), 6),
+                }
+                for first, end in self.shot_ranges
+            ],
+        }
+
+
+def small_yuv(planes: list[np.ndarray], width: int = ANALYSIS_WIDTH) -> np.ndarray:
+    """(h, width, 3) YUV picture shrunk by area averaging from full-size Y, U, V planes."""
+    luma = planes[0]
+    height = max(8, round(width * luma.shape[0] / luma.shape[1]))
+    return cv2.merge(
+        [cv2.resize(p, (width, height), interpolation=cv2.INTER_AREA) for p in planes]
+    )
+
+
+def measure_signals(
+    path: str | os.PathLike,
+    *,
+    width: int = ANALYSIS_WIDTH,
+    on_frame: Callable[[], None] | None = None,
+) -> tuple[FrameSignals, FrameTimes, VideoInfo]:
+    """Decode ``path`` once and measure how each frame differs from the one before."""
+    meter = SignalMeter()
+    pts: list[int] = []
+    with VideoReader(path) as reader:
+        for frame in reader.frames():
+            pts.append(frame.pts)
+            meter.add(small_yuv(yuv420_planes(frame), width))
+            if on_frame:
+                on_frame()
+        info = reader.info
+        reader.report.warn_if_damaged(info)
+    if not pts:
+        raise InputError(f"{path}: no decodable video frames (file damaged or codec unsupported)")
+    return meter.result(), FrameTimes(np.array(pts, dtype=np.int64), info.time_base), info
+
+
+def detect_shots(
+    path: str | os.PathLike,
+    *,
+    detector: str = "pov",
+    on_frame: Callable[[], None] | None = None,
+    **params,
+) -> ShotList:
+    """Shot boundaries of ``path`` found by the detector called ``detector`` (see DETECTORS)."""
+    method = make_detector(detector, **params)
+    signals, times, info = measure_signals(path, on_frame=on_frame)
+    fps = _measured_rate(times) or float(info.average_fps)
+    return ShotList(info, times, method.detect(signals, fps), detector, signals)
+
+
+def _measured_rate(times: FrameTimes) -> float:
+    seconds = times.seconds
+    if len(seconds) < 2 or seconds[-1] <= 0:
+        return 0.0
+    return (len(seconds) - 1) / float(seconds[-1])

@@ -1,0 +1,192 @@
+"""Shot-boundary detectors, chosen by name: ``pov`` (default), ``histogram`` and ``fade``.
+
+Each detector turns per-frame change signals (:mod:`povkit.cuts.signals`) into boundaries: the
+decode-order index of the first frame of each new shot. No video here, only arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from povkit.cuts.signals import FrameSignals
+
+BLACK_LUMA = 26.0
+"""Mean luma at or under which a blank frame is black (video-range 16 plus about 12 of 255)."""
+WHITE_LUMA = 225.0
+"""Mean luma at or over which a blank frame is white."""
+BLANK_CONTRAST = 8.0
+"""Luma standard deviation under which a black or white frame counts as blank."""
+_RATIO_FLOOR = 0.02
+"""Added to the local baseline so that a perfectly still shot does not divide by zero."""
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """The first frame of a new shot: its decode-order index, how it was reached and how sure."""
+
+    frame: int
+    kind: str
+    """``cut`` (abrupt change) or ``fade`` (through black or white: the middle of the dip)."""
+    score: float
+
+
+class ShotDetector:
+    """One detection method. Subclasses set ``name`` and implement ``detect``."""
+
+    name: ClassVar[str]
+
+    def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
+        """Boundaries in increasing frame order for a clip at about ``fps`` frames per second."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class _AdaptiveCuts:
+    """Shared parameters and logic of the detectors that look for abrupt changes."""
+
+    threshold: float = 3.0
+    """How many times the local baseline (mean change of the frames around) a cut must reach."""
+    min_score: float = 0.15
+    """Smallest change that can be a cut, 0-1, whatever the baseline."""
+    window: int = 2
+    """Frames either side that make the local baseline."""
+    min_shot_s: float = 0.25
+    """Shortest shot in seconds; of two boundaries closer than this the stronger is kept."""
+
+    def __post_init__(self) -> None:
+        if self.threshold < 1:
+            raise ValueError(f"threshold must be at least 1, got {self.threshold}")
+        if not 0 < self.min_score <= 1:
+            raise ValueError(f"min_score must be within (0, 1], got {self.min_score}")
+        if not 1 <= self.window <= 30:
+            raise ValueError(f"window must be 1-30 frames, got {self.window}")
+        if not 0 <= self.min_shot_s <= 10:
+            raise ValueError(f"min_shot_s must be 0-10 seconds, got {self.min_shot_s}")
+
+    def _cuts(self, score: np.ndarray, signals: FrameSignals) -> list[Boundary]:
+        """Frames whose change stands ``threshold`` times above the frames around them."""
+        n, w = len(score), self.window
+        padded = np.pad(score, w, mode="edge")
+        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1)
+        baseline = (windows.sum(axis=1) - score) / (2 * w)
+        peak = score >= windows.max(axis=1)
+        blank = _blank(signals)
+        touches_blank = blank | np.r_[False, blank[:-1]]
+        hits = (score >= self.min_score) & (score >= self.threshold * (baseline + _RATIO_FLOOR))
+        hits &= peak & ~touches_blank
+        hits[0] = False
+        return [Boundary(int(i), "cut", float(score[i])) for i in np.flatnonzero(hits[:n])]
+
+
+@dataclass(frozen=True)
+class PovDetector(_AdaptiveCuts, ShotDetector):
+    """Hard cuts from colour and motion-compensated structure, plus fades through black/white.
+
+    The structure change is measured after shifting the previous frame onto the current one,
+    and a cut must stand far above the frames around it: a whip pan or a head turn changes
+    many frames in a row (a high baseline), a cut changes one. Flashes change brightness, not
+    structure. Dips to black or white are found from blank frames.
+    """
+
+    name: ClassVar[str] = "pov"
+    fades: bool = True
+    """Also report fades and dips through black or white."""
+
+    def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
+        structure = np.minimum(signals.structure, 1.0)
+        score = np.where(
+            np.isnan(structure), signals.colour, 0.5 * (signals.colour + structure)
+        )
+        found = self._cuts(score, signals)
+        if self.fades:
+            found += _fades(signals, self._min_frames(fps))
+        return _space_out(found, self._min_frames(fps))
+
+    def _min_frames(self, fps: float) -> int:
+        return max(1, round(self.min_shot_s * fps))
+
+
+@dataclass(frozen=True)
+class HistogramDetector(_AdaptiveCuts, ShotDetector):
+    """Hard cuts from the colour histogram alone, without motion compensation: the baseline a
+    frame-difference detector gives, for comparison; fooled by fast pans in busy scenes."""
+
+    name: ClassVar[str] = "histogram"
+
+    def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
+        found = self._cuts(signals.colour, signals)
+        return _space_out(found, max(1, round(self.min_shot_s * fps)))
+
+
+@dataclass(frozen=True)
+class FadeDetector(ShotDetector):
+    """Fades and dips through black or white only: one boundary in the middle of each dip."""
+
+    name: ClassVar[str] = "fade"
+    min_shot_s: float = 0.25
+    """A black or white run at the very start or end is a shot of its own only if this long."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_shot_s <= 10:
+            raise ValueError(f"min_shot_s must be 0-10 seconds, got {self.min_shot_s}")
+
+    def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
+        return _fades(signals, max(1, round(self.min_shot_s * fps)))
+
+
+def _blank(signals: FrameSignals) -> np.ndarray:
+    """Frames that are black or white all over."""
+    level = signals.brightness
+    flat = signals.contrast <= BLANK_CONTRAST
+    return flat & ((level <= BLACK_LUMA) | (level >= WHITE_LUMA))
+
+
+def _fades(signals: FrameSignals, min_frames: int) -> list[Boundary]:
+    """The middle frame of every run of blank frames; a run touching either end of the clip
+    only if it is at least ``min_frames`` long (a black leader is a shot, one black frame not)."""
+    blank = _blank(signals)
+    edges = np.flatnonzero(np.diff(np.r_[0, blank.astype(np.int8), 0]))
+    found = []
+    n = len(blank)
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        at_end = start == 0 or stop == n
+        if at_end and stop - start < min_frames:
+            continue
+        middle = (start + stop) // 2
+        if 0 < middle < n:
+            found.append(Boundary(int(middle), "fade", 1.0))
+    return found
+
+
+def _space_out(found: list[Boundary], min_frames: int) -> list[Boundary]:
+    """Boundaries in order, none within ``min_frames`` of the clip start or of one another
+    (of two too close, the higher score stays)."""
+    kept: list[Boundary] = []
+    for boundary in sorted(found, key=lambda b: b.frame):
+        if boundary.frame < min_frames:
+            continue
+        if kept and boundary.frame - kept[-1].frame < min_frames:
+            if boundary.score > kept[-1].score:
+                kept[-1] = boundary
+            continue
+        kept.append(boundary)
+    return kept
+
+
+DETECTORS: dict[str, type[ShotDetector]] = {
+    cls.name: cls for cls in (PovDetector, HistogramDetector, FadeDetector)
+}
+
+
+def make_detector(name: str, **params) -> ShotDetector:
+    """Build the detector called ``name`` with its typed parameters, or explain the choices."""
+    try:
+        cls = DETECTORS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown cut detector {name!r}; choose one of {', '.join(DETECTORS)}"
+        ) from None
+    return cls(**params)

@@ -1,0 +1,110 @@
+"""Per-frame change signals for shot-boundary detection, measured on small frames.
+
+Each signal at index ``i`` compares frame ``i`` with frame ``i - 1`` (index 0 compares with
+nothing and is 0). The structure change is measured after motion compensation: the previous
+frame is shifted onto the current one by phase correlation before they are compared, so a
+camera that pans or whips does not look like a new shot. Pure NumPy/OpenCV on decoded arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+HIST_BINS = (8, 4, 4)
+"""Histogram bins over Y, U, V: luma matters most, chroma separates scenes of equal brightness."""
+FLAT_STD = 4.0
+"""Grey-level standard deviation under which a frame has no structure to compare (blank)."""
+BLANK_COLOUR_SPAN = 32.0
+"""Mean-colour difference (0-255) that counts as a complete change between blank frames."""
+
+
+@dataclass(frozen=True)
+class FrameSignals:
+    """What changed between consecutive frames, one row per decoded frame (decode order)."""
+
+    colour: np.ndarray
+    """1 - histogram intersection of the YUV colour distributions, 0 (same) to 1 (disjoint)."""
+    structure: np.ndarray
+    """1 - normalised cross-correlation of motion-compensated luma, 0 (same) to 2; NaN where
+    either frame is blank and has no structure to compare."""
+    shift: np.ndarray
+    """(N, 2) content shift from the previous frame in analysis pixels (phase correlation)."""
+    brightness: np.ndarray
+    """Mean luma 0-255 of each frame."""
+    contrast: np.ndarray
+    """Luma standard deviation of each frame."""
+
+    def __len__(self) -> int:
+        return len(self.colour)
+
+
+class SignalMeter:
+    """Turns a stream of small YUV frames into :class:`FrameSignals`, one frame at a time."""
+
+    def __init__(self) -> None:
+        self._previous: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
+        self._window: np.ndarray | None = None
+        self._rows: list[tuple[float, float, float, float, float, float]] = []
+
+    def add(self, yuv: np.ndarray) -> None:
+        """Measure one (H, W, 3) uint8 YUV frame against the one before it."""
+        grey = yuv[:, :, 0].astype(np.float32)
+        hist = cv2.calcHist([yuv], [0, 1, 2], None, list(HIST_BINS), [0, 256] * 3).ravel()
+        hist /= max(hist.sum(), 1.0)
+        mean, std = float(grey.mean()), float(grey.std())
+        tint = yuv.reshape(-1, 3).mean(axis=0)
+        colour = structure = dx = dy = 0.0
+        if self._previous is not None:
+            last_grey, last_hist, last_tint, last_std = self._previous
+            if min(std, last_std) < FLAT_STD:
+                # a blank frame fills one bin: compare mean colours, or a slow fade would jump
+                colour = min(1.0, float(np.abs(tint - last_tint).max()) / BLANK_COLOUR_SPAN)
+            else:
+                colour = 1.0 - float(np.minimum(hist, last_hist).sum())
+            dx, dy = self._shift(last_grey, grey)
+            structure = _structure_change(last_grey, grey, last_std, std, dx, dy)
+        self._previous = (grey, hist, tint, std)
+        self._rows.append((colour, structure, dx, dy, mean, std))
+
+    def _shift(self, previous: np.ndarray, current: np.ndarray) -> tuple[float, float]:
+        if self._window is None or self._window.shape != current.shape:
+            self._window = cv2.createHanningWindow(current.shape[::-1], cv2.CV_32F)
+        (dx, dy), _ = cv2.phaseCorrelate(previous, current, self._window)
+        return dx, dy
+
+    def result(self) -> FrameSignals:
+        rows = np.array(self._rows, dtype=np.float64).reshape(-1, 6)
+        return FrameSignals(
+            colour=rows[:, 0],
+            structure=rows[:, 1],
+            shift=rows[:, 2:4],
+            brightness=rows[:, 4],
+            contrast=rows[:, 5],
+        )
+
+
+def _structure_change(
+    previous: np.ndarray, current: np.ndarray, std_prev: float, std_cur: float, dx: float, dy: float
+) -> float:
+    """1 - correlation of the overlap once ``previous`` is moved by (dx, dy) onto ``current``.
+
+    Correlation ignores brightness and contrast, so flashes and exposure swings do not count.
+    A blank frame has no structure (NaN): colour alone then tells whether the shot changed.
+    """
+    if std_prev < FLAT_STD or std_cur < FLAT_STD:
+        return float("nan")
+    h, w = current.shape
+    sx, sy = int(round(dx)), int(round(dy))
+    if abs(sx) > w // 2 or abs(sy) > h // 2:
+        sx = sy = 0  # no believable overlap: compare in place
+    a = previous[max(0, -sy) : h - max(0, sy), max(0, -sx) : w - max(0, sx)]
+    b = current[max(0, sy) : h - max(0, -sy), max(0, sx) : w - max(0, -sx)]
+    a = a - a.mean()
+    b = b - b.mean()
+    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    if denominator < 1e-6:
+        return 1.0
+    return 1.0 - float((a * b).sum()) / denominator
