@@ -15,10 +15,10 @@ from povkit.cuts.signals import FrameSignals
 
 BLACK_LUMA = 26.0
 """Mean luma at or under which a blank frame is black (video-range 16 plus about 12 of 255)."""
-WHITE_LUMA = 225.0
-"""Mean luma at or over which a blank frame is white."""
 BLANK_CONTRAST = 8.0
-"""Luma standard deviation under which a black or white frame counts as blank."""
+"""Luma standard deviation under which a dark frame counts as black."""
+ABRUPT_COLOUR = 0.3
+"""Colour change between two frames beyond which entering or leaving black is a cut, not a fade."""
 _RATIO_FLOOR = 0.02
 """Added to the local baseline so that a perfectly still shot does not divide by zero."""
 
@@ -29,7 +29,8 @@ class Boundary:
 
     frame: int
     kind: str
-    """``cut`` (abrupt change) or ``fade`` (through black or white: the middle of the dip)."""
+    """``cut`` (abrupt change, also into or out of black) or ``fade`` (through black: the
+    middle of the dip)."""
     score: float
 
 
@@ -73,8 +74,8 @@ class _AdaptiveCuts:
         windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1)
         baseline = (windows.sum(axis=1) - score) / (2 * w)
         peak = score >= windows.max(axis=1)
-        blank = _blank(signals)
-        touches_blank = blank | np.r_[False, blank[:-1]]
+        blank = _black(signals)
+        touches_blank = blank | np.r_[False, blank[:-1]]  # entering or leaving a dip
         hits = (score >= self.min_score) & (score >= self.threshold * (baseline + _RATIO_FLOOR))
         hits &= peak & ~touches_blank
         hits[0] = False
@@ -88,12 +89,12 @@ class PovDetector(_AdaptiveCuts, ShotDetector):
     The structure change is measured after shifting the previous frame onto the current one,
     and a cut must stand far above the frames around it: a whip pan or a head turn changes
     many frames in a row (a high baseline), a cut changes one. Flashes change brightness, not
-    structure. Dips to black or white are found from blank frames.
+    structure. Dips to black are found from black frames.
     """
 
     name: ClassVar[str] = "pov"
     fades: bool = True
-    """Also report fades and dips through black or white."""
+    """Also report fades and dips through black."""
 
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
         structure = np.minimum(signals.structure, 1.0)
@@ -123,11 +124,11 @@ class HistogramDetector(_AdaptiveCuts, ShotDetector):
 
 @dataclass(frozen=True)
 class FadeDetector(ShotDetector):
-    """Fades and dips through black or white only: one boundary in the middle of each dip."""
+    """Fades and dips through black only: one boundary in the middle of each dip."""
 
     name: ClassVar[str] = "fade"
     min_shot_s: float = 0.25
-    """A black or white run at the very start or end is a shot of its own only if this long."""
+    """A black run at the very start is a shot of its own only if this long."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_shot_s <= 10:
@@ -137,28 +138,37 @@ class FadeDetector(ShotDetector):
         return _fades(signals, max(1, round(self.min_shot_s * fps)))
 
 
-def _blank(signals: FrameSignals) -> np.ndarray:
-    """Frames that are black or white all over."""
-    level = signals.brightness
-    flat = signals.contrast <= BLANK_CONTRAST
-    return flat & ((level <= BLACK_LUMA) | (level >= WHITE_LUMA))
+def _black(signals: FrameSignals) -> np.ndarray:
+    """Frames that are black all over."""
+    return (signals.contrast <= BLANK_CONTRAST) & (signals.brightness <= BLACK_LUMA)
 
 
 def _fades(signals: FrameSignals, min_frames: int) -> list[Boundary]:
-    """The middle frame of every run of blank frames; a run touching either end of the clip
-    only if it is at least ``min_frames`` long (a black leader is a shot, one black frame not)."""
-    blank = _blank(signals)
-    edges = np.flatnonzero(np.diff(np.r_[0, blank.astype(np.int8), 0]))
+    """One boundary per run of black frames: where the picture cuts in from black, else where
+    it cuts to black, else (a fade both ways) the middle of the run. A run at the very start
+    counts only if at least ``min_frames`` long (a black leader is a shot, one black frame not);
+    a run at the very end is the last shot fading out, not a new shot."""
+    black = _black(signals)
+    edges = np.flatnonzero(np.diff(np.r_[0, black.astype(np.int8), 0]))
     found = []
-    n = len(blank)
+    n = len(black)
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        at_end = start == 0 or stop == n
-        if at_end and stop - start < min_frames:
+        if stop == n or (start == 0 and stop - start < min_frames):
             continue
-        middle = (start + stop) // 2
-        if 0 < middle < n:
-            found.append(Boundary(int(middle), "fade", 1.0))
+        if _abrupt(signals, stop, stop):
+            found.append(Boundary(int(stop), "cut", float(signals.colour[stop])))
+        elif start > 0 and _abrupt(signals, start, start - 1):
+            found.append(Boundary(int(start), "cut", float(signals.colour[start])))
+        else:
+            found.append(Boundary(int((start + stop) // 2), "fade", 1.0))
     return found
+
+
+def _abrupt(signals: FrameSignals, frame: int, picture: int) -> bool:
+    """Whether the change into ``frame`` is a jump between black and a real picture
+    (frame ``picture``), rather than a step of a fade through dark frames."""
+    jump = signals.colour[frame] >= ABRUPT_COLOUR
+    return bool(jump and signals.contrast[picture] >= 2 * BLANK_CONTRAST)
 
 
 def _space_out(found: list[Boundary], min_frames: int) -> list[Boundary]:

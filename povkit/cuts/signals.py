@@ -97,11 +97,13 @@ def _structure_change(
     if std_prev < FLAT_STD or std_cur < FLAT_STD:
         return float("nan")
     h, w = current.shape
-    sx, sy = int(round(dx)), int(round(dy))
-    if abs(sx) > w // 2 or abs(sy) > h // 2:
-        sx = sy = 0  # no believable overlap: compare in place
-    a = previous[max(0, -sy) : h - max(0, sy), max(0, -sx) : w - max(0, sx)]
-    b = current[max(0, sy) : h - max(0, -sy), max(0, sx) : w - max(0, -sx)]
+    if abs(dx) > w / 2 or abs(dy) > h / 2:
+        dx = dy = 0.0  # no believable overlap: compare in place
+    moved = cv2.warpAffine(previous, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h))
+    left, right = int(np.ceil(max(dx, 0))), w - int(np.ceil(max(-dx, 0)))
+    top, bottom = int(np.ceil(max(dy, 0))), h - int(np.ceil(max(-dy, 0)))
+    a = moved[top:bottom, left:right]
+    b = current[top:bottom, left:right]
     a = a - a.mean()
     b = b - b.mean()
     denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
