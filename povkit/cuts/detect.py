@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from povkit.cuts.detectors import Boundary, make_detector
+from povkit.cuts.detectors import Boundary, ShotDetector, make_detector
 from povkit.cuts.signals import FrameSignals, SignalMeter
 from povkit.errors import InputError
 from povkit.io.video import VideoReader, yuv420_planes
@@ -99,13 +99,14 @@ def small_yuv(planes: list[np.ndarray], width: int = ANALYSIS_WIDTH) -> np.ndarr
 def measure_signals(
     path: str | os.PathLike,
     *,
+    info: VideoInfo | None = None,
     width: int = ANALYSIS_WIDTH,
     on_frame: Callable[[], None] | None = None,
 ) -> tuple[FrameSignals, FrameTimes, VideoInfo]:
     """Decode ``path`` once and measure how each frame differs from the one before."""
     meter = SignalMeter()
     pts: list[int] = []
-    with VideoReader(path) as reader:
+    with VideoReader(path, info) as reader:
         for frame in reader.frames():
             pts.append(frame.pts)
             meter.add(small_yuv(yuv420_planes(frame), width))
@@ -121,15 +122,17 @@ def measure_signals(
 def detect_shots(
     path: str | os.PathLike,
     *,
-    detector: str = "pov",
+    detector: str | ShotDetector = "pov",
+    info: VideoInfo | None = None,
     on_frame: Callable[[], None] | None = None,
     **params,
 ) -> ShotList:
-    """Shot boundaries of ``path`` found by the detector called ``detector`` (see DETECTORS)."""
-    method = make_detector(detector, **params)
-    signals, times, info = measure_signals(path, on_frame=on_frame)
+    """Shot boundaries of ``path`` found by ``detector``: a detector, or the name of one in
+    DETECTORS built with ``params``."""
+    method = make_detector(detector, **params) if isinstance(detector, str) else detector
+    signals, times, info = measure_signals(path, info=info, on_frame=on_frame)
     fps = _measured_rate(times) or float(info.average_fps)
-    return ShotList(info, times, method.detect(signals, fps), detector, signals)
+    return ShotList(info, times, method.detect(signals, fps), method.name, signals)
 
 
 def _measured_rate(times: FrameTimes) -> float:
