@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from povkit.cuts.signals import FrameSignals
+from povkit.cuts.signals import LOOK_BACK, FrameSignals
 
 BLACK_LUMA = 26.0
 """Mean luma at or under which a blank frame is black (video-range 16 plus about 12 of 255)."""
@@ -19,6 +19,10 @@ BLANK_CONTRAST = 8.0
 """Luma standard deviation under which a dark frame counts as black."""
 ABRUPT_COLOUR = 0.3
 """Colour change between two frames beyond which entering or leaving black is a cut, not a fade."""
+RETURN_FRACTION = 0.35
+"""A picture 'comes back' when its colour differs by at most this share of the change."""
+RETURN_MIN_CHANGE = 0.1
+"""Colour change under which colours cannot tell an interruption from a cut (no check)."""
 _RATIO_FLOOR = 0.02
 """Added to the local baseline so that a perfectly still shot does not divide by zero."""
 
@@ -56,8 +60,13 @@ class _AdaptiveCuts:
     """Frames either side that make the local baseline."""
     min_shot_s: float = 0.25
     """Shortest shot in seconds; of two boundaries closer than this the stronger is kept."""
+    return_s: float = 0.5
+    """A change whose picture comes back within this many seconds (a flash, a hand or a bird
+    across the lens) is an interruption, not a cut; 0 turns the check off."""
 
     def __post_init__(self) -> None:
+        if not 0 <= self.return_s <= 2:
+            raise ValueError(f"return_s must be 0-2 seconds, got {self.return_s}")
         if self.threshold < 1:
             raise ValueError(f"threshold must be at least 1, got {self.threshold}")
         if not 0 < self.min_score <= 1:
@@ -67,8 +76,9 @@ class _AdaptiveCuts:
         if not 0 <= self.min_shot_s <= 10:
             raise ValueError(f"min_shot_s must be 0-10 seconds, got {self.min_shot_s}")
 
-    def _cuts(self, score: np.ndarray, signals: FrameSignals) -> list[Boundary]:
-        """Frames whose change stands ``threshold`` times above the frames around them."""
+    def _cuts(self, score: np.ndarray, signals: FrameSignals, fps: float) -> list[Boundary]:
+        """Frames whose change stands ``threshold`` times above the frames around them and
+        whose picture neither was there just before nor comes back just after."""
         n, w = len(score), self.window
         padded = np.pad(score, w, mode="edge")
         windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1)
@@ -79,7 +89,12 @@ class _AdaptiveCuts:
         hits = (score >= self.min_score) & (score >= self.threshold * (baseline + _RATIO_FLOOR))
         hits &= peak & ~touches_blank
         hits[0] = False
-        return [Boundary(int(i), "cut", float(score[i])) for i in np.flatnonzero(hits[:n])]
+        horizon = min(LOOK_BACK, round(self.return_s * fps))
+        return [
+            Boundary(int(i), "cut", float(score[i]))
+            for i in np.flatnonzero(hits[:n])
+            if not _interruption(signals, int(i), horizon)
+        ]
 
 
 @dataclass(frozen=True)
@@ -101,7 +116,7 @@ class PovDetector(_AdaptiveCuts, ShotDetector):
         score = np.where(
             np.isnan(structure), signals.colour, 0.5 * (signals.colour + structure)
         )
-        found = self._cuts(score, signals)
+        found = self._cuts(score, signals, fps)
         if self.fades:
             found += _fades(signals, self._min_frames(fps))
         return _space_out(found, self._min_frames(fps))
@@ -118,7 +133,7 @@ class HistogramDetector(_AdaptiveCuts, ShotDetector):
     name: ClassVar[str] = "histogram"
 
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
-        found = self._cuts(signals.colour, signals)
+        found = self._cuts(signals.colour, signals, fps)
         return _space_out(found, max(1, round(self.min_shot_s * fps)))
 
 
@@ -136,6 +151,21 @@ class FadeDetector(ShotDetector):
 
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
         return _fades(signals, max(1, round(self.min_shot_s * fps)))
+
+
+def _interruption(signals: FrameSignals, frame: int, horizon: int) -> bool:
+    """Whether the change into ``frame`` leaves a picture that comes back within ``horizon``
+    frames, or arrives at one seen within ``horizon`` frames before: the colours match again
+    far better than across the change itself."""
+    change = signals.colour[frame]
+    if horizon < 1 or change < RETURN_MIN_CHANGE:
+        return False
+    back = signals.back
+    later = np.arange(frame + 1, min(frame + horizon + 1, len(back)))
+    comes_back = back[later, later - frame - 1]  # frame j against frame - 1
+    was_there = back[frame, : max(horizon - 1, 0)]  # frame against frame - 2 - k
+    closest = np.nanmin(np.r_[comes_back, was_there, np.inf])
+    return bool(closest <= RETURN_FRACTION * change)
 
 
 def _black(signals: FrameSignals) -> np.ndarray:

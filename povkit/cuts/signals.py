@@ -17,6 +17,9 @@ HIST_BINS = (8, 4, 4)
 """Histogram bins over Y, U, V: luma matters most, chroma separates scenes of equal brightness."""
 FLAT_STD = 4.0
 """Grey-level standard deviation under which a frame has no structure to compare (blank)."""
+LOOK_BACK = 16
+"""Frames back that each frame's colour is also compared with, to tell a flash or something
+passing the lens (the picture comes back) from a cut (it does not)."""
 BLANK_COLOUR_SPAN = 32.0
 """Mean-colour difference (0-255) that counts as a complete change between blank frames."""
 
@@ -36,6 +39,9 @@ class FrameSignals:
     """Mean luma 0-255 of each frame."""
     contrast: np.ndarray
     """Luma standard deviation of each frame."""
+    back: np.ndarray
+    """(N, LOOK_BACK) colour change from frame ``i - 2 - k`` to frame ``i`` (column k); NaN
+    before the clip starts."""
 
     def __len__(self) -> int:
         return len(self.colour)
@@ -45,9 +51,11 @@ class SignalMeter:
     """Turns a stream of small YUV frames into :class:`FrameSignals`, one frame at a time."""
 
     def __init__(self) -> None:
-        self._previous: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
+        self._previous: tuple[np.ndarray, float] | None = None
         self._window: np.ndarray | None = None
         self._rows: list[tuple[float, float, float, float, float, float]] = []
+        self._history: list[tuple[np.ndarray, np.ndarray, float]] = []
+        self._back: list[np.ndarray] = []
 
     def add(self, yuv: np.ndarray) -> None:
         """Measure one (H, W, 3) uint8 YUV frame against the one before it."""
@@ -56,17 +64,19 @@ class SignalMeter:
         hist /= max(hist.sum(), 1.0)
         mean, std = float(grey.mean()), float(grey.std())
         tint = yuv.reshape(-1, 3).mean(axis=0)
+        look = (hist, tint, std)
         colour = structure = dx = dy = 0.0
         if self._previous is not None:
-            last_grey, last_hist, last_tint, last_std = self._previous
-            if min(std, last_std) < FLAT_STD:
-                # a blank frame fills one bin: compare mean colours, or a slow fade would jump
-                colour = min(1.0, float(np.abs(tint - last_tint).max()) / BLANK_COLOUR_SPAN)
-            else:
-                colour = 1.0 - float(np.minimum(hist, last_hist).sum())
+            last_grey, last_std = self._previous
+            colour = _colour_change(look, self._history[-1])
             dx, dy = self._shift(last_grey, grey)
             structure = _structure_change(last_grey, grey, last_std, std, dx, dy)
-        self._previous = (grey, hist, tint, std)
+        back = np.full(LOOK_BACK, np.nan)
+        for k, earlier in enumerate(reversed(self._history[:-1])):
+            back[k] = _colour_change(look, earlier)
+        self._back.append(back)
+        self._history = [*self._history[-LOOK_BACK:], look]
+        self._previous = (grey, std)
         self._rows.append((colour, structure, dx, dy, mean, std))
 
     def _shift(self, previous: np.ndarray, current: np.ndarray) -> tuple[float, float]:
@@ -83,7 +93,17 @@ class SignalMeter:
             shift=rows[:, 2:4],
             brightness=rows[:, 4],
             contrast=rows[:, 5],
+            back=np.array(self._back).reshape(-1, LOOK_BACK),
         )
+
+
+def _colour_change(a: tuple[np.ndarray, np.ndarray, float], b: tuple) -> float:
+    """1 - histogram intersection of two frames' (histogram, mean colour, contrast); a blank
+    frame fills one bin, so there mean colours are compared, or a slow fade would jump."""
+    (hist_a, tint_a, std_a), (hist_b, tint_b, std_b) = a, b
+    if min(std_a, std_b) < FLAT_STD:
+        return min(1.0, float(np.abs(tint_a - tint_b).max()) / BLANK_COLOUR_SPAN)
+    return 1.0 - float(np.minimum(hist_a, hist_b).sum())
 
 
 def _structure_change(
