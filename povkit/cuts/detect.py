@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ ANALYSIS_WIDTH = 160
 """Width in pixels of the frames that changes are measured on: enough for structure, cheap."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ShotList:
     """The shots of one video: boundaries in decode order with the timing to place them."""
 
@@ -41,16 +42,27 @@ class ShotList:
         edges = [0, *self.cuts, len(self.times)]
         return list(zip(edges[:-1], edges[1:], strict=False))
 
+    @functools.cached_property
+    def frame_seconds(self) -> np.ndarray:
+        """Start of every decoded frame in seconds since the first, and where the last ends.
+
+        At a constant rate that is the frame index over the rate: what an editor counts, and
+        right even where a container stamps frames out of order (B-frames in AVI). At a
+        variable rate it is the frame's own PTS."""
+        n = len(self.times)
+        if not self.info.variable_frame_rate or n < 2:
+            return np.arange(n + 1) / float(self.info.average_fps)
+        seconds = self.times.seconds
+        return np.r_[seconds, seconds[-1] + np.median(np.diff(seconds))]
+
     def seconds(self, frame: int) -> float:
-        """Presentation time of decoded frame ``frame`` in seconds since the first frame."""
-        return float(self.times.seconds[frame]) if frame < len(self.times) else self.end_s
+        """Time of decoded frame ``frame`` in seconds since the first (``len`` is the end)."""
+        return float(self.frame_seconds[frame])
 
     @property
     def end_s(self) -> float:
-        """Where the last frame ends: its time plus one frame interval."""
-        seconds = self.times.seconds
-        step = float(np.median(np.diff(seconds))) if len(seconds) > 1 else 0.0
-        return float(seconds[-1] + step) if len(seconds) else 0.0
+        """Where the last frame ends."""
+        return float(self.frame_seconds[-1])
 
     @property
     def fps(self) -> float:
@@ -69,7 +81,6 @@ class ShotList:
                 {
                     "frame": b.frame,
                     "time": round(self.seconds(b.frame), 6),
-                    "pts": int(self.times.pts[b.frame]),
                     "kind": b.kind,
                     "score": round(b.score, 4),
                 }

@@ -23,6 +23,8 @@ RETURN_FRACTION = 0.35
 """A picture 'comes back' when its colour differs by at most this share of the change."""
 RETURN_MIN_CHANGE = 0.1
 """Colour change under which colours cannot tell an interruption from a cut (no check)."""
+SAME_PICTURE = 0.15
+"""Colour change under which the pictures either side of a short black gap are one shot."""
 _RATIO_FLOOR = 0.02
 """Added to the local baseline so that a perfectly still shot does not divide by zero."""
 
@@ -168,6 +170,12 @@ def _interruption(signals: FrameSignals, frame: int, horizon: int) -> bool:
     return bool(closest <= RETURN_FRACTION * change)
 
 
+def _same_picture_around(signals: FrameSignals, start: int, stop: int) -> bool:
+    """Whether the frames just before and just after frames [start, stop) look alike."""
+    gap = stop - start - 1  # column of frame start - 1 in frame stop's look back
+    return gap < LOOK_BACK and bool(signals.back[stop, gap] <= SAME_PICTURE)
+
+
 def _black(signals: FrameSignals) -> np.ndarray:
     """Frames that are black all over."""
     return (signals.contrast <= BLANK_CONTRAST) & (signals.brightness <= BLACK_LUMA)
@@ -185,6 +193,9 @@ def _fades(signals: FrameSignals, min_frames: int) -> list[Boundary]:
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
         if stop == n or (start == 0 and stop - start < min_frames):
             continue
+        sudden = start > 0 and _abrupt(signals, start, start - 1) and _abrupt(signals, stop, stop)
+        if sudden and stop - start < min_frames and _same_picture_around(signals, start, stop):
+            continue  # a dropped or covered frame inside a take, not a dip between shots
         if _abrupt(signals, stop, stop):
             found.append(Boundary(int(stop), "cut", float(signals.colour[stop])))
         elif start > 0 and _abrupt(signals, start, start - 1):
