@@ -61,8 +61,6 @@ def _check_outputs(
             raise UsageError(f"{target.parent}: output folder does not exist; create it first")
     for edit in edits:
         if Path(edit).suffix.lower() not in EDIT_FORMATS:
-            raise UsageError(
-                f"{edit}: unknown edit format; use one of {', '.join(EDIT_FORMATS)}"
-            )
+            raise UsageError(f"{edit}: unknown edit format; use one of {', '.join(EDIT_FORMATS)}")
     if images and Path(images).exists() and not Path(images).is_dir():
         raise UsageError(f"{images}: is a file; give a folder for the thumbnails")

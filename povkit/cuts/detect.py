@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -16,6 +18,7 @@ from povkit.errors import InputError
 from povkit.io.video import VideoReader, yuv420_planes
 from povkit.types import FrameTimes, VideoInfo
 
+_IN_FLIGHT = 8
 ANALYSIS_WIDTH = 160
 """Width in pixels of the frames that changes are measured on: enough for structure, cheap."""
 
@@ -102,9 +105,7 @@ def small_yuv(planes: list[np.ndarray], width: int = ANALYSIS_WIDTH) -> np.ndarr
     """(h, width, 3) YUV picture shrunk by area averaging from full-size Y, U, V planes."""
     luma = planes[0]
     height = max(8, round(width * luma.shape[0] / luma.shape[1]))
-    return cv2.merge(
-        [cv2.resize(p, (width, height), interpolation=cv2.INTER_AREA) for p in planes]
-    )
+    return cv2.merge([cv2.resize(p, (width, height), interpolation=cv2.INTER_AREA) for p in planes])
 
 
 def measure_signals(
@@ -114,15 +115,27 @@ def measure_signals(
     width: int = ANALYSIS_WIDTH,
     on_frame: Callable[[], None] | None = None,
 ) -> tuple[FrameSignals, FrameTimes, VideoInfo]:
-    """Decode ``path`` once and measure how each frame differs from the one before."""
+    """Decode ``path`` once and measure how each frame differs from the one before.
+
+    Measuring runs on a worker thread while the next frames decode (OpenCV and FFmpeg both
+    release the GIL), at most ``_IN_FLIGHT`` frames behind."""
     meter = SignalMeter()
     pts: list[int] = []
-    with VideoReader(path, info) as reader:
+
+    def measure(frame) -> None:
+        meter.add(small_yuv(yuv420_planes(frame), width))
+
+    with VideoReader(path, info) as reader, ThreadPoolExecutor(max_workers=1) as worker:
+        pending: deque[Future] = deque()
         for frame in reader.frames():
             pts.append(frame.pts)
-            meter.add(small_yuv(yuv420_planes(frame), width))
+            pending.append(worker.submit(measure, frame))
+            if len(pending) > _IN_FLIGHT:
+                pending.popleft().result()
             if on_frame:
                 on_frame()
+        for job in pending:
+            job.result()
         info = reader.info
         reader.report.warn_if_damaged(info)
     if not pts:

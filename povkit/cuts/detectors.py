@@ -115,9 +115,7 @@ class PovDetector(_AdaptiveCuts, ShotDetector):
 
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
         structure = np.minimum(signals.structure, 1.0)
-        score = np.where(
-            np.isnan(structure), signals.colour, 0.5 * (signals.colour + structure)
-        )
+        score = np.where(np.isnan(structure), signals.colour, 0.5 * (signals.colour + structure))
         found = self._cuts(score, signals, fps)
         if self.fades:
             found += _fades(signals, self._min_frames(fps))

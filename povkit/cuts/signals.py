@@ -62,8 +62,9 @@ class SignalMeter:
         grey = yuv[:, :, 0].astype(np.float32)
         hist = cv2.calcHist([yuv], [0, 1, 2], None, list(HIST_BINS), [0, 256] * 3).ravel()
         hist /= max(hist.sum(), 1.0)
-        mean, std = float(grey.mean()), float(grey.std())
-        tint = yuv.reshape(-1, 3).mean(axis=0)
+        means, deviations = cv2.meanStdDev(yuv)
+        mean, std = float(means[0, 0]), float(deviations[0, 0])
+        tint = means[:, 0]
         look = (hist, tint, std)
         colour = structure = dx = dy = 0.0
         if self._previous is not None:
@@ -71,15 +72,13 @@ class SignalMeter:
             colour = _colour_change(look, self._history[-1])
             dx, dy = self._shift(last_grey, grey)
             structure = _structure_change(last_grey, grey, last_std, std, dx, dy)
-        back = np.full(LOOK_BACK, np.nan)
-        for k, earlier in enumerate(reversed(self._history[:-1])):
-            back[k] = _colour_change(look, earlier)
-        self._back.append(back)
+        self._back.append(_colour_changes(look, self._history[:-1]))
         self._history = [*self._history[-LOOK_BACK:], look]
         self._previous = (grey, std)
         self._rows.append((colour, structure, dx, dy, mean, std))
 
     def _shift(self, previous: np.ndarray, current: np.ndarray) -> tuple[float, float]:
+        """Global content shift from ``previous`` to ``current`` by phase correlation."""
         if self._window is None or self._window.shape != current.shape:
             self._window = cv2.createHanningWindow(current.shape[::-1], cv2.CV_32F)
         (dx, dy), _ = cv2.phaseCorrelate(previous, current, self._window)
@@ -95,6 +94,22 @@ class SignalMeter:
             contrast=rows[:, 5],
             back=np.array(self._back).reshape(-1, LOOK_BACK),
         )
+
+
+def _colour_changes(look: tuple, earlier: list[tuple]) -> np.ndarray:
+    """(LOOK_BACK,) colour change from each of ``earlier`` (newest last) to ``look``, newest
+    first, NaN past the oldest."""
+    back = np.full(LOOK_BACK, np.nan)
+    if not earlier:
+        return back
+    hist, tint, std = look
+    newest_first = earlier[::-1]
+    hists = np.stack([e[0] for e in newest_first])
+    back[: len(earlier)] = 1.0 - np.minimum(hists, hist).sum(axis=1)
+    for k, other in enumerate(newest_first):
+        if min(std, other[2]) < FLAT_STD:
+            back[k] = _colour_change(look, other)
+    return back
 
 
 def _colour_change(a: tuple[np.ndarray, np.ndarray, float], b: tuple) -> float:
@@ -124,9 +139,9 @@ def _structure_change(
     top, bottom = int(np.ceil(max(dy, 0))), h - int(np.ceil(max(-dy, 0)))
     a = moved[top:bottom, left:right]
     b = current[top:bottom, left:right]
-    a = a - a.mean()
-    b = b - b.mean()
-    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    a = (a - a.mean()).ravel()
+    b = (b - b.mean()).ravel()
+    denominator = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
     if denominator < 1e-6:
         return 1.0
-    return 1.0 - float((a * b).sum()) / denominator
+    return 1.0 - float(np.dot(a, b)) / denominator

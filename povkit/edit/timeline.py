@@ -57,7 +57,9 @@ def build_timeline(name: str, clips: list[SourceClip], rate: Fraction) -> otio.s
             target_url=Path(clip.media).resolve().as_uri(),
             available_range=otio.opentime.TimeRange(
                 otio.opentime.RationalTime(0, fps),
-                otio.opentime.RationalTime(max(length, to_frames(clip.media_duration_s, rate)), fps),
+                otio.opentime.RationalTime(
+                    max(length, to_frames(clip.media_duration_s, rate)), fps
+                ),
             ),
         )
         reference.name = Path(clip.media).name

@@ -19,8 +19,7 @@ def write_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike) -> P
     adapter = EDIT_FORMATS.get(path.suffix.lower())
     if adapter is None:
         raise UsageError(
-            f"{path}: unknown edit format {path.suffix or '(none)'}; use "
-            + ", ".join(EDIT_FORMATS)
+            f"{path}: unknown edit format {path.suffix or '(none)'}; use " + ", ".join(EDIT_FORMATS)
         )
     if not path.parent.exists():
         raise UsageError(f"{path.parent}: output folder does not exist; create it first")
