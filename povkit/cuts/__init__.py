@@ -7,7 +7,7 @@ from pathlib import Path
 
 from povkit.cuts.detect import ShotList, detect_shots
 from povkit.cuts.detectors import DETECTORS, Boundary, make_detector
-from povkit.edit import EDIT_FORMATS
+from povkit.edit import edit_adapter
 from povkit.errors import UsageError
 from povkit.io.video import probe
 from povkit.progress import progress
@@ -60,7 +60,6 @@ def _check_outputs(
         if not target.parent.exists():
             raise UsageError(f"{target.parent}: output folder does not exist; create it first")
     for edit in edits:
-        if Path(edit).suffix.lower() not in EDIT_FORMATS:
-            raise UsageError(f"{edit}: unknown edit format; use one of {', '.join(EDIT_FORMATS)}")
+        edit_adapter(edit)
     if images and Path(images).exists() and not Path(images).is_dir():
         raise UsageError(f"{images}: is a file; give a folder for the thumbnails")

@@ -10,7 +10,6 @@ import cv2
 
 from povkit.cuts.detect import ShotList
 from povkit.edit import SourceClip, build_timeline, edit_rate, write_timeline
-from povkit.errors import UsageError
 from povkit.io.video import VideoReader
 
 THUMBNAIL_WIDTH = 320
@@ -41,7 +40,6 @@ def write_edit(shots: ShotList, path: str | os.PathLike) -> Path:
 def write_csv(shots: ShotList, path: str | os.PathLike) -> Path:
     """One row per shot: number, frames, times in seconds, and how it began."""
     path = Path(path)
-    _check_folder(path.parent)
     kinds = {b.frame: b for b in shots.boundaries}
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     with partial.open("w", newline="") as out:
@@ -67,7 +65,6 @@ def write_csv(shots: ShotList, path: str | os.PathLike) -> Path:
 def write_thumbnails(shots: ShotList, folder: str | os.PathLike) -> list[Path]:
     """A JPEG of the middle frame of every shot, ``shot_001.jpg`` on, in one more decode pass."""
     folder = Path(folder)
-    _check_folder(folder.parent)
     folder.mkdir(exist_ok=True)
     wanted = {(first + end - 1) // 2: n for n, (first, end) in enumerate(shots.shot_ranges, 1)}
     written = []
@@ -85,8 +82,3 @@ def write_thumbnails(shots: ShotList, folder: str | os.PathLike) -> list[Path]:
             if len(written) == len(wanted):
                 break
     return written
-
-
-def _check_folder(folder: Path) -> None:
-    if not folder.exists():
-        raise UsageError(f"{folder}: output folder does not exist; create it first")

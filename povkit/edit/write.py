@@ -13,8 +13,8 @@ EDIT_FORMATS = {".otio": "otio_json", ".edl": "cmx_3600", ".xml": "fcp_xml"}
 """File extension -> OpenTimelineIO adapter: .otio is the master, EDL and FCP 7 XML for editors."""
 
 
-def write_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike) -> Path:
-    """Write ``timeline`` to ``path`` (.otio, .edl or .xml), complete or not at all."""
+def edit_adapter(path: str | os.PathLike) -> str:
+    """The adapter that writes ``path``, or a UsageError saying why it cannot be written."""
     path = Path(path)
     adapter = EDIT_FORMATS.get(path.suffix.lower())
     if adapter is None:
@@ -23,6 +23,13 @@ def write_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike) -> P
         )
     if not path.parent.exists():
         raise UsageError(f"{path.parent}: output folder does not exist; create it first")
+    return adapter
+
+
+def write_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike) -> Path:
+    """Write ``timeline`` to ``path`` (.otio, .edl or .xml), complete or not at all."""
+    path = Path(path)
+    adapter = edit_adapter(path)
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     try:
         otio.adapters.write_to_file(timeline, str(partial), adapter_name=adapter)
