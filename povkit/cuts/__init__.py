@@ -7,7 +7,7 @@ from pathlib import Path
 
 from povkit.cuts.detect import ShotList, detect_shots
 from povkit.cuts.detectors import DETECTORS, Boundary, make_detector
-from povkit.edit import edit_adapter
+from povkit.edit import edit_adapter, edit_rate
 from povkit.errors import UsageError
 from povkit.io.video import probe
 from povkit.progress import progress
@@ -34,6 +34,8 @@ def find_cuts(
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
     info = probe(path)
+    for edit in edits:
+        edit_adapter(edit, float(edit_rate(info)))
     with progress("finding cuts", info.frame_count) as tick:
         shots = detect_shots(path, detector=method, info=info, on_frame=tick)
     written: dict[str, str] = {}
