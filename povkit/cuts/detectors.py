@@ -81,32 +81,33 @@ class _AdaptiveCuts:
     def _cuts(self, score: np.ndarray, signals: FrameSignals, fps: float) -> list[Boundary]:
         """Frames whose change stands ``threshold`` times above the frames around them and
         whose picture neither was there just before nor comes back just after."""
-        n, w = len(score), self.window
+        w = self.window
         padded = np.pad(score, w, mode="edge")
         windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1)
         baseline = (windows.sum(axis=1) - score) / (2 * w)
         peak = score >= windows.max(axis=1)
-        blank = _black(signals)
-        touches_blank = blank | np.r_[False, blank[:-1]]  # entering or leaving a dip
+        black = _black(signals)
+        touches_black = black | np.r_[False, black[:-1]]  # entering or leaving a dip
         hits = (score >= self.min_score) & (score >= self.threshold * (baseline + _RATIO_FLOOR))
-        hits &= peak & ~touches_blank
+        hits &= peak & ~touches_black
         hits[0] = False
         horizon = min(LOOK_BACK, round(self.return_s * fps))
         return [
             Boundary(int(i), "cut", float(score[i]))
-            for i in np.flatnonzero(hits[:n])
+            for i in np.flatnonzero(hits)
             if not _interruption(signals, int(i), horizon)
         ]
 
 
 @dataclass(frozen=True)
 class PovDetector(_AdaptiveCuts, ShotDetector):
-    """Hard cuts from colour and motion-compensated structure, plus fades through black/white.
+    """Hard cuts from colour and motion-compensated structure, plus fades through black.
 
     The structure change is measured after shifting the previous frame onto the current one,
     and a cut must stand far above the frames around it: a whip pan or a head turn changes
-    many frames in a row (a high baseline), a cut changes one. Flashes change brightness, not
-    structure. Dips to black are found from black frames.
+    many frames in a row (a high baseline), a cut changes one. A change whose picture comes
+    back soon (a flash, something across the lens) is no cut. Dips to black are found from
+    black frames.
     """
 
     name: ClassVar[str] = "pov"
@@ -118,11 +119,8 @@ class PovDetector(_AdaptiveCuts, ShotDetector):
         score = np.where(np.isnan(structure), signals.colour, 0.5 * (signals.colour + structure))
         found = self._cuts(score, signals, fps)
         if self.fades:
-            found += _fades(signals, self._min_frames(fps))
-        return _space_out(found, self._min_frames(fps))
-
-    def _min_frames(self, fps: float) -> int:
-        return max(1, round(self.min_shot_s * fps))
+            found += _fades(signals, _frames(self.min_shot_s, fps))
+        return _space_out(found, _frames(self.min_shot_s, fps))
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ class HistogramDetector(_AdaptiveCuts, ShotDetector):
 
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
         found = self._cuts(signals.colour, signals, fps)
-        return _space_out(found, max(1, round(self.min_shot_s * fps)))
+        return _space_out(found, _frames(self.min_shot_s, fps))
 
 
 @dataclass(frozen=True)
@@ -150,7 +148,12 @@ class FadeDetector(ShotDetector):
             raise ValueError(f"min_shot_s must be 0-10 seconds, got {self.min_shot_s}")
 
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
-        return _fades(signals, max(1, round(self.min_shot_s * fps)))
+        return _fades(signals, _frames(self.min_shot_s, fps))
+
+
+def _frames(seconds: float, fps: float) -> int:
+    """Whole frames (at least one) in ``seconds``."""
+    return max(1, round(seconds * fps))
 
 
 def _interruption(signals: FrameSignals, frame: int, horizon: int) -> bool:
