@@ -19,6 +19,7 @@ from povkit.io.video import VideoReader, yuv420_planes
 from povkit.types import FrameTimes, VideoInfo
 
 _IN_FLIGHT = 8
+"""Decoded frames that may wait for the measuring thread (bounds memory to a few frames)."""
 ANALYSIS_WIDTH = 160
 """Width in pixels of the frames that changes are measured on: enough for structure, cheap."""
 
@@ -69,6 +70,7 @@ class ShotList:
 
     @property
     def fps(self) -> float:
+        """Average frame rate of the file."""
         return float(self.info.average_fps)
 
     def to_dict(self) -> dict:
