@@ -149,11 +149,55 @@ def _run_demo(args) -> tuple[dict, str]:
     return data, data.pop("summary")
 
 
+def _add_cuts(commands) -> None:
+    p = commands.add_parser("cuts", help="find shot boundaries: hard cuts, fades, dips to black")
+    p.add_argument("input", help="video to analyse")
+    p.add_argument("--detector", default="pov", choices=["pov", "histogram", "fade"])
+    p.add_argument(
+        "--threshold", type=float, help="pov/histogram: times the local change a cut needs (3)"
+    )
+    p.add_argument("--min-score", type=float, help="pov/histogram: smallest cut change 0-1 (0.15)")
+    p.add_argument("--min-shot", type=float, help="shortest shot in seconds (0.25)")
+    p.add_argument("--csv", help="write a table of the shots to this .csv file")
+    p.add_argument("--otio", help="write the shots as an OpenTimelineIO timeline (.otio)")
+    p.add_argument("--edl", help="write the shots as a CMX 3600 EDL (.edl)")
+    p.add_argument("--xml", help="write the shots as Final Cut Pro 7 XML (.xml)")
+    p.add_argument("--images", help="folder for one thumbnail per shot")
+    p.set_defaults(run=_run_cuts)
+
+
+def _run_cuts(args) -> tuple[dict, str]:
+    from povkit.cuts import find_cuts
+
+    options = {"threshold": args.threshold, "min_score": args.min_score}
+    params = {k: v for k, v in options.items() if v is not None}
+    if args.min_shot is not None:
+        params["min_shot_s"] = args.min_shot
+    edits = tuple(p for p in (args.otio, args.edl, args.xml) if p)
+    shots, written = find_cuts(
+        args.input,
+        detector=args.detector,
+        params=params,
+        csv=args.csv,
+        edits=edits,
+        images=args.images,
+    )
+    data = shots.to_dict()
+    data["outputs"] = written
+    lines = [f"{args.input}: {len(data['shots'])} shots in {data['frames']} frames"]
+    lines += [
+        f"  frame {b['frame']:6d}  {b['time']:9.3f} s  {b['kind']:4s}  {b['score']:.3f}"
+        for b in data["boundaries"]
+    ]
+    lines += [f"  wrote {path}" for path in written.values()]
+    return data, "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="povkit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"povkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
-    for add in (_add_stabilize, _add_motion, _add_metrics, _add_demo):
+    for add in (_add_stabilize, _add_motion, _add_metrics, _add_demo, _add_cuts):
         add(commands)
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="print one JSON object on stdout")

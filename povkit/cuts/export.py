@@ -1,0 +1,84 @@
+"""What the shots of a video become: an edit timeline, a CSV table, a thumbnail per shot."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import cv2
+
+from povkit.cuts.detect import ShotList
+from povkit.edit import SourceClip, build_timeline, edit_rate, write_timeline
+from povkit.io.video import VideoReader
+
+THUMBNAIL_WIDTH = 320
+
+
+def shot_clips(shots: ShotList) -> list[SourceClip]:
+    """Every shot as a named piece of its source file."""
+    stem = Path(shots.info.path).stem
+    return [
+        SourceClip(
+            name=f"{stem} shot {number:03d}",
+            media=shots.info.path,
+            start_s=shots.seconds(first),
+            end_s=shots.seconds(end),
+            media_duration_s=shots.end_s,
+        )
+        for number, (first, end) in enumerate(shots.shot_ranges, start=1)
+    ]
+
+
+def write_edit(shots: ShotList, path: str | os.PathLike) -> Path:
+    """The shots back to back as a timeline (.otio, .edl or .xml by the file name)."""
+    clips = shot_clips(shots)
+    timeline = build_timeline(Path(shots.info.path).stem, clips, edit_rate(shots.info))
+    return write_timeline(timeline, path)
+
+
+def write_csv(shots: ShotList, path: str | os.PathLike) -> Path:
+    """One row per shot: number, frames, times in seconds, and how it began."""
+    path = Path(path)
+    kinds = {b.frame: b for b in shots.boundaries}
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    with partial.open("w", newline="") as out:
+        table = csv.writer(out)
+        table.writerow(["shot", "first_frame", "end_frame", "start_s", "end_s", "kind", "score"])
+        for number, (first, end) in enumerate(shots.shot_ranges, start=1):
+            boundary = kinds.get(first)
+            table.writerow(
+                [
+                    number,
+                    first,
+                    end,
+                    f"{shots.seconds(first):.6f}",
+                    f"{shots.seconds(end):.6f}",
+                    boundary.kind if boundary else "start",
+                    f"{boundary.score:.4f}" if boundary else "",
+                ]
+            )
+    os.replace(partial, path)
+    return path
+
+
+def write_thumbnails(shots: ShotList, folder: str | os.PathLike) -> list[Path]:
+    """A JPEG of the middle frame of every shot, ``shot_001.jpg`` on, in one more decode pass."""
+    folder = Path(folder)
+    folder.mkdir(exist_ok=True)
+    wanted = {(first + end - 1) // 2: n for n, (first, end) in enumerate(shots.shot_ranges, 1)}
+    written = []
+    with VideoReader(shots.info.path, shots.info) as reader:
+        for index, frame in enumerate(reader.frames()):
+            number = wanted.get(index)
+            if number is None:
+                continue
+            picture = frame.to_ndarray(format="bgr24")
+            height = round(THUMBNAIL_WIDTH * picture.shape[0] / picture.shape[1])
+            small = cv2.resize(picture, (THUMBNAIL_WIDTH, height), interpolation=cv2.INTER_AREA)
+            target = folder / f"shot_{number:03d}.jpg"
+            cv2.imwrite(str(target), small)
+            written.append(target)
+            if len(written) == len(wanted):
+                break
+    return written

@@ -1,0 +1,78 @@
+"""Build OpenTimelineIO timelines from pieces of source videos, frame-exact at the edit rate.
+
+Source times are seconds since a file's first frame (its PTS offset removed, which is how
+editing software numbers a file without timecode); they become whole frames at the edit rate,
+so a variable-frame-rate file lands on the frame grid an editor conforms it to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+
+from povkit.types import VideoInfo
+
+MAX_EDIT_RATE = 120
+"""Frames per second above which a container's nominal rate is a time base, not a frame rate."""
+
+
+@dataclass(frozen=True)
+class SourceClip:
+    """One piece of a source video to place on a timeline, in seconds since its first frame."""
+
+    name: str
+    media: str
+    """Path of the source video."""
+    start_s: float
+    end_s: float
+    media_duration_s: float
+    """Length of the whole source, for the media reference's available range."""
+
+
+def edit_rate(info: VideoInfo) -> Fraction:
+    """The frame rate a timeline for ``info`` counts in: the nominal rate where it is a real
+    frame rate (for a VFR file, the grid its frames sit on), else the average rate."""
+    nominal, average = info.nominal_fps, info.average_fps
+    if 0 < nominal <= MAX_EDIT_RATE and nominal >= 0.99 * average:
+        return nominal
+    return average
+
+
+def to_frames(seconds: float, rate: Fraction) -> int:
+    """Nearest whole frame at ``rate`` to ``seconds``."""
+    return round(seconds * rate)
+
+
+def build_timeline(name: str, clips: list[SourceClip], rate: Fraction) -> otio.schema.Timeline:
+    """A one-track timeline with ``clips`` back to back, each referencing its source file."""
+    fps = float(rate)
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    for clip in clips:
+        first = to_frames(clip.start_s, rate)
+        length = max(1, to_frames(clip.end_s, rate) - first)
+        reference = otio.schema.ExternalReference(
+            target_url=Path(clip.media).resolve().as_uri(),
+            available_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, fps),
+                otio.opentime.RationalTime(
+                    max(length, to_frames(clip.media_duration_s, rate)), fps
+                ),
+            ),
+        )
+        reference.name = Path(clip.media).name
+        track.append(
+            otio.schema.Clip(
+                name=clip.name,
+                media_reference=reference,
+                source_range=otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(first, fps), otio.opentime.RationalTime(length, fps)
+                ),
+            )
+        )
+    timeline = otio.schema.Timeline(name=name)
+    timeline.global_start_time = otio.opentime.RationalTime(0, fps)
+    timeline.tracks.append(track)
+    return timeline

@@ -1,0 +1,51 @@
+"""Timelines written by extension reload frame-exact through OpenTimelineIO's own adapters."""
+
+from fractions import Fraction
+
+import opentimelineio as otio
+import pytest
+
+from povkit.edit import SourceClip, build_timeline, write_timeline
+from povkit.errors import UsageError
+
+
+def _clips(tmp_path) -> list[SourceClip]:
+    walk, ride = str(tmp_path / "walk.mp4"), str(tmp_path / "ride.mov")
+    return [
+        SourceClip("walk shot 001", walk, start_s=0.0, end_s=4.0, media_duration_s=10.0),
+        SourceClip("ride shot 002", ride, start_s=2.52, end_s=7.96, media_duration_s=8.0),
+        SourceClip("walk shot 003", walk, start_s=6.04, end_s=6.08, media_duration_s=10.0),
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".otio", ".edl", ".xml"])
+def test_round_trip_is_frame_exact(tmp_path, suffix):
+    clips = _clips(tmp_path)
+    path = write_timeline(build_timeline("day one", clips, Fraction(25)), tmp_path / f"t{suffix}")
+    options = {"rate": 25} if suffix == ".edl" else {}  # an EDL does not record its rate
+    reloaded = otio.adapters.read_from_file(str(path), **options)
+    ranges = [
+        (c.name, c.source_range.start_time.to_frames(), c.source_range.duration.to_frames())
+        for c in reloaded.find_clips()
+    ]
+    assert ranges == [
+        ("walk shot 001", 0, 100),
+        ("ride shot 002", 63, 136),
+        ("walk shot 003", 151, 1),
+    ]
+    if suffix != ".edl":  # EDL keeps the clip name; the two others the media path too
+        urls = [c.media_reference.target_url for c in reloaded.find_clips()]
+        assert urls[0].endswith("walk.mp4") and urls[1].endswith("ride.mov")
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_formats_and_rates_an_editor_cannot_take_are_refused(tmp_path):
+    timeline = build_timeline("t", _clips(tmp_path), Fraction(25))
+    with pytest.raises(UsageError, match="unknown edit format"):
+        write_timeline(timeline, tmp_path / "t.mp4")
+    with pytest.raises(UsageError, match="does not exist"):
+        write_timeline(timeline, tmp_path / "missing" / "t.otio")
+    odd = build_timeline("t", _clips(tmp_path), Fraction(15))
+    with pytest.raises(UsageError, match="SMPTE timecode"):
+        write_timeline(odd, tmp_path / "t.edl")
+    assert write_timeline(odd, tmp_path / "t.otio").exists()
