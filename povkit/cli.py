@@ -138,11 +138,55 @@ def _run_demo(args) -> tuple[dict, str]:
     return data, data.pop("summary")
 
 
+def _add_join(commands) -> None:
+    p = commands.add_parser(
+        "join", help="join takes into one, hiding each cut in motion, blur, dark or cover"
+    )
+    p.add_argument("takes", nargs="+", help="the takes, in order (two or more)")
+    p.add_argument("-o", "--output", help="joined video (.mp4, .mov, .mkv)")
+    p.add_argument("--otio", help="OpenTimelineIO timeline (default: OUTPUT with .otio)")
+    p.add_argument(
+        "--window", type=float, default=2.0, help="seconds searched at each take's ends (2)"
+    )
+    p.add_argument("--transition", type=float, default=0.4, help="transition seconds (0.4)")
+    p.add_argument("--dry-run", action="store_true", help="rank the joins, write nothing")
+    p.add_argument("--crf", type=float, default=18, help="x264 quality, lower is better (18)")
+    p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
+    p.set_defaults(run=_run_join)
+
+
+def _run_join(args) -> tuple[dict, str]:
+    from povkit.joins.join import JoinOptions, join_takes
+
+    if not args.dry_run and not args.output:
+        raise UsageError("join needs -o OUTPUT (or --dry-run to only rank the joins)")
+    result = join_takes(
+        args.takes,
+        None if args.dry_run else args.output,
+        otio_path=args.otio,
+        options=JoinOptions(window_s=args.window, transition_s=args.transition),
+        crf=args.crf,
+        preset=args.preset,
+    )
+    data = result.to_dict()
+    lines = [
+        f"join {j['index'] + 1}: A frame {j['out_frame_a']} -> B frame {j['in_frame_b']} "
+        f"at output frame {j['output_frame']}, score {j['score']:.2f} ({'; '.join(j['reasons'])})"
+        for j in data["joins"]
+    ]
+    head = (
+        f"{data['output']}: {data['frames_written']} frames, timeline {data['otio']}"
+        if data["output"]
+        else f"dry run: {data['frames']} frames would be written"
+    )
+    return data, "\n".join([head, *lines])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="povkit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"povkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
-    for add in (_add_stabilize, _add_motion, _add_metrics, _add_demo):
+    for add in (_add_stabilize, _add_motion, _add_metrics, _add_demo, _add_join):
         add(commands)
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="print one JSON object on stdout")
