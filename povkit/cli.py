@@ -33,6 +33,12 @@ class _WarningLines(logging.Handler):
         print(f"povkit: warning: {line}", file=sys.stderr)
 
 
+def _add_encoding_options(p) -> None:
+    """x264 settings shared by every command that writes video."""
+    p.add_argument("--crf", type=float, default=18, help="x264 quality, lower is better (18)")
+    p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
+
+
 def _add_stabilize(commands) -> None:
     p = commands.add_parser("stabilize", help="stabilize a first-person clip")
     p.add_argument("input", help="video to stabilize")
@@ -43,8 +49,7 @@ def _add_stabilize(commands) -> None:
     )
     p.add_argument("--max-zoom", type=float, default=1.25, help="largest crop zoom (1.25)")
     p.add_argument("--dynamic-zoom", action="store_true", help="let the zoom vary smoothly")
-    p.add_argument("--crf", type=float, default=18, help="x264 quality, lower is better (18)")
-    p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
+    _add_encoding_options(p)
     p.set_defaults(run=_run_stabilize)
 
 
@@ -150,8 +155,7 @@ def _add_join(commands) -> None:
     )
     p.add_argument("--transition", type=float, default=0.4, help="transition seconds (0.4)")
     p.add_argument("--dry-run", action="store_true", help="rank the joins, write nothing")
-    p.add_argument("--crf", type=float, default=18, help="x264 quality, lower is better (18)")
-    p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
+    _add_encoding_options(p)
     p.set_defaults(run=_run_join)
 
 

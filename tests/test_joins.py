@@ -149,8 +149,28 @@ def test_join_renders_exactly_the_timeline(tmp_path, capsys, takes):
     offset = join["in_frame_b"] - join["output_frame"]
     for k in (end, (end + len(frames)) // 2, len(frames) - 1):  # after it: B's
         assert _psnr(frames[k], b[k + offset]) > 35
-    with VideoReader(out) as reader:
-        assert reader.audio is not None  # the beeps, cross-faded
+    # the sound: A's beeps (one a second) before the transition, B's after it, on time
+    fps = float(probe(out).average_fps)
+    beeps = _beep_onsets(out)
+    expected = [t for t in range(3) if t < start / fps - 0.05]
+    expected += [
+        join["output_frame"] / fps + s - join["in_frame_b"] / fps
+        for s in range(3)
+        if s > (join["in_frame_b"] - half + join["transition_frames"]) / fps
+    ]
+    assert len(beeps) == len(expected)
+    assert np.abs(np.array(beeps) - np.array(expected)).max() < 0.015
+
+
+def _beep_onsets(path):
+    """Seconds at which the synthetic 1 kHz beeps start (AAC priming removed)."""
+    import av
+
+    with av.open(str(path)) as container:
+        sound = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])[1024:]
+    blocks = np.abs(sound[: len(sound) // 240 * 240]).reshape(-1, 240).max(axis=1)
+    rises = np.flatnonzero(np.diff((blocks > 0.1).astype(int)) == 1) + 1
+    return list(rises * 240 / 48000)
 
 
 def test_dry_run_ranks_candidates_and_writes_nothing(tmp_path, capsys, takes):
@@ -198,3 +218,23 @@ def test_real_gopro_walks_join(tmp_path, capsys, real_clip):
     (join,) = json.loads(stdout)["joins"]
     assert join["out_frame_a"] > probe(hero7).frame_count - 2 * 30
     assert join["in_frame_b"] < 2 * 30
+
+
+def test_three_takes_chain_and_the_timeline_goes_where_asked(tmp_path, capsys, takes):
+    out, timeline_path = tmp_path / "three.mkv", tmp_path / "edit.otio"
+    args = ("join", takes["a"], takes["b"], takes["a"], "-o", out, "--otio", timeline_path)
+    code, stdout, _ = _run(capsys, *args, "--transition", "0.2", "--json")
+    assert code == 0
+    data = json.loads(stdout)
+    first, second = data["joins"]
+    assert second["output_frame"] - first["output_frame"] == (
+        second["out_frame_a"] - first["in_frame_b"]
+    )
+    timeline = otio.adapters.read_from_file(str(timeline_path))
+    clips = list(timeline.video_tracks()[0].find_clips())
+    assert [
+        (c.source_range.start_time.to_frames(), c.source_range.end_time_exclusive().to_frames())
+        for c in clips
+    ] == [(r["first"], r["end"]) for r in data["ranges"]]
+    assert len(_grey_frames(out)) == timeline.duration().to_frames() == data["frames"]
+    assert not (tmp_path / "three.otio").exists()

@@ -51,6 +51,8 @@ class JoinOptions:
             raise UsageError(
                 f"--transition must be within 0.05 and 2 seconds, got {self.transition_s}"
             )
+        if self.listed < 1:
+            raise UsageError(f"at least one candidate must be listed, got {self.listed}")
         if self.transition_s > self.window_s:
             raise UsageError("--transition must not be longer than --window")
 
@@ -153,6 +155,7 @@ def plan_joins(
             a_frames=a.frame_count,
             b_frames=b.frame_count,
             a_first_allowed=next_free,
+            limit=options.listed,
         )
         if not ranked:
             raise UsageError(
@@ -168,7 +171,7 @@ def plan_joins(
         alignment = _plausible(alignment, size) * np.array([px_per_analysis] * 2 + [1, 1])
         velocity = np.array(best.velocity) * width / float(fps)
         cuts.append((best.out_frame_a, best.in_frame_b))
-        joins.append((index, best, alignment, velocity, ranked[: options.listed]))
+        joins.append((index, best, alignment, velocity, ranked))
         next_free = best.in_frame_b + rest
     counts = [t.frame_count for t in takes]
     ranges = take_ranges([str(p) for p in paths], counts, cuts)

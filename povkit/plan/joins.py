@@ -154,6 +154,7 @@ def score_candidates(
     a_frames: int | None = None,
     b_frames: int | None = None,
     a_first_allowed: int = 0,
+    limit: int | None = None,
 ) -> list[JoinCandidate]:
     """Every (out-point of A, in-point of B) pair that leaves room for the transition, best
     first.
@@ -162,7 +163,8 @@ def score_candidates(
     ``in - half .. in + rest - 1`` (``half = transition_frames // 2``). So an out-point needs
     ``rest`` frames of A after it and its transition may not start before ``a_first_allowed``
     (where A's own in-transition ends); an in-point needs ``half`` frames of B before it and
-    ``rest`` from it (``a_frames`` and ``b_frames`` are the takes' lengths).
+    ``rest`` from it (``a_frames`` and ``b_frames`` are the takes' lengths). ``limit`` keeps
+    only that many of the best.
     """
     weights = weights or JoinWeights()
     half = transition_frames // 2
@@ -191,7 +193,7 @@ def score_candidates(
     total = np.where(ok_a[:, None] & ok_b[None, :], total, -np.inf)
     order = np.argsort(-total, axis=None, kind="stable")
     candidates = []
-    for flat in order:
+    for flat in order[:limit]:
         i, j = np.unravel_index(flat, shape)
         if not np.isfinite(total[i, j]):
             break

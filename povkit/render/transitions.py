@@ -178,7 +178,7 @@ def _take_audio(
             continue
         if first > position:  # a gap in the recording
             gap = min(first, end) - position
-            yield np.zeros((samples.shape[0], gap), np.float32)
+            yield from _silence(samples.shape[0], gap)
             position += gap
             if position >= end:
                 break
@@ -186,7 +186,13 @@ def _take_audio(
         yield piece
         position += piece.shape[1]
     if position < end:
-        yield np.zeros((len(av.AudioLayout(layout).channels), end - position), np.float32)
+        yield from _silence(len(av.AudioLayout(layout).channels), end - position)
+
+
+def _silence(channels: int, count: int, block: int = 48000) -> Iterator[np.ndarray]:
+    """``count`` samples of silence, a block at a time."""
+    for start in range(0, count, block):
+        yield np.zeros((channels, min(block, count - start)), np.float32)
 
 
 def _take(chunks: Iterator[np.ndarray], count: int, leftover: list[np.ndarray]):
