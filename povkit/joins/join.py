@@ -19,6 +19,7 @@ from povkit.io.video import audio_format, check_output_path, probe
 from povkit.joins.features import TakeWindows, match_views, measure_take, refine_alignment
 from povkit.motion.visual import TrackingOptions, analysis_size
 from povkit.plan.joins import (
+    JoinCandidate,
     JoinPlan,
     JoinWeights,
     PlannedJoin,
@@ -127,10 +128,12 @@ def plan_joins(
     transition = max(2, round(options.transition_s * float(fps)))
     width, height = first.width - first.width % 2, first.height - first.height % 2
     px_per_analysis = width / size[0]
-    takes: list[TakeWindows] = []
-    total = sum(i.frame_count for i in infos)
-    with progress("measuring takes", total) as tick:
-        for path, info in zip(paths, infos, strict=True):
+    half, rest = transition // 2, transition - transition // 2
+    counts: list[int] = []
+    cuts, joins, next_free = [], [], 0
+    previous: TakeWindows | None = None
+    with progress("measuring takes", sum(i.frame_count for i in infos)) as tick:
+        for index, (path, info) in enumerate(zip(paths, infos, strict=True)):
             take = measure_take(
                 path,
                 window_frames=window,
@@ -141,39 +144,33 @@ def plan_joins(
                 on_frame=tick,
             )
             take.report.warn_if_damaged(info)
-            takes.append(take)
-    cuts, joins, next_free = [], [], 0
-    half, rest = transition // 2, transition - transition // 2
-    for index, (a, b) in enumerate(zip(takes[:-1], takes[1:], strict=True)):
-        view = match_views(a.tail_greys, b.head_greys)
-        ranked = score_candidates(
-            a.tail,
-            b.head,
-            view,
-            transition_frames=transition,
-            weights=options.weights,
-            a_frames=a.frame_count,
-            b_frames=b.frame_count,
-            a_first_allowed=next_free,
-            limit=options.listed,
-        )
-        if not ranked:
-            raise UsageError(
-                f"{paths[index]} and {paths[index + 1]}: too short for a "
-                f"{options.transition_s:g} s transition; use a shorter --transition"
-            )
-        best = ranked[0]
-        i = int(np.flatnonzero(a.tail.frames == best.out_frame_a)[0])
-        j = int(np.flatnonzero(b.head.frames == best.in_frame_b)[0])
-        alignment = refine_alignment(
-            a.tail_greys[i], b.head_greys[j], np.array(best.alignment), tracking
-        )
-        alignment = _plausible(alignment, size) * np.array([px_per_analysis] * 2 + [1, 1])
-        velocity = np.array(best.velocity) * width / float(fps)
-        cuts.append((best.out_frame_a, best.in_frame_b))
-        joins.append((index, best, alignment, velocity, ranked))
-        next_free = best.in_frame_b + rest
-    counts = [t.frame_count for t in takes]
+            counts.append(take.frame_count)
+            if previous is not None:  # only two takes' windows are held at a time
+                ranked = score_candidates(
+                    previous.tail,
+                    take.head,
+                    match_views(previous.tail_greys, take.head_greys),
+                    transition_frames=transition,
+                    weights=options.weights,
+                    a_frames=previous.frame_count,
+                    b_frames=take.frame_count,
+                    a_first_allowed=next_free,
+                    limit=options.listed,
+                )
+                if not ranked:
+                    raise UsageError(
+                        f"{paths[index - 1]} and {path}: too short for a "
+                        f"{options.transition_s:g} s transition; use a shorter --transition"
+                    )
+                best = ranked[0]
+                alignment = _alignment(previous, take, best, tracking) * np.array(
+                    [px_per_analysis, px_per_analysis, 1, 1]
+                )
+                velocity = np.array(best.velocity) * width / float(fps)
+                cuts.append((best.out_frame_a, best.in_frame_b))
+                joins.append((index - 1, best, alignment, velocity, ranked))
+                next_free = best.in_frame_b + rest
+            previous = take
     ranges = take_ranges([str(p) for p in paths], counts, cuts)
     outputs = output_cut_frames(ranges)
     planned = tuple(
@@ -190,6 +187,21 @@ def plan_joins(
         for (index, best, alignment, velocity, listed) in joins
     )
     return JoinPlan(ranges=ranges, joins=planned, fps=fps, frame_size=(width, height))
+
+
+def _alignment(
+    a: TakeWindows, b: TakeWindows, best: JoinCandidate, tracking: TrackingOptions
+) -> np.ndarray:
+    """Similarity (analysis pixels) from A's out-frame onto B's in-frame, refined by tracked
+    corners; none where the views do not line up at all."""
+    if best.cues["view"] <= 0:
+        return np.zeros(4)
+    i = int(np.flatnonzero(a.tail.frames == best.out_frame_a)[0])
+    j = int(np.flatnonzero(b.head.frames == best.in_frame_b)[0])
+    alignment = refine_alignment(
+        a.tail_greys[i], b.head_greys[j], np.array(best.alignment), tracking
+    )
+    return _plausible(alignment, a.tail_greys[i].shape[::-1])
 
 
 def _plausible(alignment: np.ndarray, size: tuple[int, int]) -> np.ndarray:
