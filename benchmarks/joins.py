@@ -287,11 +287,13 @@ def main(argv: list[str] | None = None) -> int:
             )
     print(
         "\nFOUND: a detected cut in the window that the raw takes do not explain; "
-        "(take): only cuts the detector also reports on the raw take there."
+        "(take): only cuts the detector also reports on the raw take there.\n"
+        "joins where hard: joins found on the pairs whose hard cut the detector found."
     )
     print(
-        f"\n{'detector':10} {'povkit joins found':>24} {'hard cuts found':>22}"
-        f" {'joins, any cut in window':>26} ({len(rows)} pairs)"
+        f"\n{'detector, pairs':22}"
+        + "".join(f"{h:>21}" for h in ("joins found", "hard cuts found", "joins: any in window"))
+        + f"{'hard: any in window':>21}{'joins where hard':>21}"
     )
     groups = {"all": rows}
     for row in rows:
@@ -299,12 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     for group, members in groups.items():
         for name in DETECTORS:
             counts = [
-                sum(r[name][key] for r in members)
-                for key in ("join_found", "hard_found", "join_in_window")
+                (sum(r[name][key] for r in members), len(members))
+                for key in ("join_found", "hard_found", "join_in_window", "hard_in_window")
             ]
+            seen = [r for r in members if r[name]["hard_found"]]
+            counts.append((sum(r[name]["join_found"] for r in seen), len(seen)))
             print(
-                f"{name + ' ' + group:24} "
-                + " ".join(f"{c:>10}/{len(members)} = {c / len(members):>6.1%}" for c in counts)
+                f"{name + ' ' + group:22}"
+                + "".join(f"{c:>7}/{n:<3} = {c / max(n, 1):>6.1%}" for c, n in counts)
             )
     (results / "joins.json").write_text(json.dumps({"args": vars(args), "rows": rows}, indent=1))
     if not args.keep:
