@@ -12,6 +12,7 @@ moving), cross-faded, and smeared along the pan direction with a blur that peaks
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 
@@ -97,7 +98,7 @@ def _source_frames(
 
 def render_join_plan(
     plan: JoinPlan,
-    output_path,
+    output_path: str | os.PathLike,
     infos: list[VideoInfo],
     *,
     crf: float = 18,
