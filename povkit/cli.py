@@ -33,6 +33,12 @@ class _WarningLines(logging.Handler):
         print(f"povkit: warning: {line}", file=sys.stderr)
 
 
+def _add_encoding_options(p) -> None:
+    """x264 settings shared by every command that writes video."""
+    p.add_argument("--crf", type=float, default=18, help="x264 quality, lower is better (18)")
+    p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
+
+
 def _add_stabilize(commands) -> None:
     p = commands.add_parser("stabilize", help="stabilize a first-person clip")
     p.add_argument("input", help="video to stabilize")
@@ -43,8 +49,7 @@ def _add_stabilize(commands) -> None:
     )
     p.add_argument("--max-zoom", type=float, default=1.25, help="largest crop zoom (1.25)")
     p.add_argument("--dynamic-zoom", action="store_true", help="let the zoom vary smoothly")
-    p.add_argument("--crf", type=float, default=18, help="x264 quality, lower is better (18)")
-    p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
+    _add_encoding_options(p)
     p.add_argument(
         "--motion", help="motion file from 'povkit motion IN --save FILE' (skips measuring)"
     )
@@ -193,11 +198,54 @@ def _run_cuts(args) -> tuple[dict, str]:
     return data, "\n".join(lines)
 
 
+def _add_join(commands) -> None:
+    p = commands.add_parser(
+        "join", help="join takes into one, hiding each cut in motion, blur, dark or cover"
+    )
+    p.add_argument("takes", nargs="+", help="the takes, in order (two or more)")
+    p.add_argument("-o", "--output", help="joined video (.mp4, .mov, .mkv)")
+    p.add_argument("--otio", help="OpenTimelineIO timeline (default: OUTPUT with .otio)")
+    p.add_argument(
+        "--window", type=float, default=2.0, help="seconds searched at each take's ends (2)"
+    )
+    p.add_argument("--transition", type=float, default=0.4, help="transition seconds (0.4)")
+    p.add_argument("--dry-run", action="store_true", help="rank the joins, write nothing")
+    _add_encoding_options(p)
+    p.set_defaults(run=_run_join)
+
+
+def _run_join(args) -> tuple[dict, str]:
+    from povkit.joins.join import JoinOptions, join_takes
+
+    if not args.dry_run and not args.output:
+        raise UsageError("join needs -o OUTPUT (or --dry-run to only rank the joins)")
+    result = join_takes(
+        args.takes,
+        None if args.dry_run else args.output,
+        otio_path=args.otio,
+        options=JoinOptions(window_s=args.window, transition_s=args.transition),
+        crf=args.crf,
+        preset=args.preset,
+    )
+    data = result.to_dict()
+    lines = [
+        f"join {j['index'] + 1}: A frame {j['out_frame_a']} -> B frame {j['in_frame_b']} "
+        f"at output frame {j['output_frame']}, score {j['score']:.2f} ({'; '.join(j['reasons'])})"
+        for j in data["joins"]
+    ]
+    head = (
+        f"{data['output']}: {data['frames_written']} frames, timeline {data['otio']}"
+        if data["output"]
+        else f"dry run: {data['frames']} frames would be written"
+    )
+    return data, "\n".join([head, *lines])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="povkit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"povkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
-    for add in (_add_stabilize, _add_motion, _add_metrics, _add_demo, _add_cuts):
+    for add in (_add_stabilize, _add_motion, _add_metrics, _add_demo, _add_cuts, _add_join):
         add(commands)
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="print one JSON object on stdout")

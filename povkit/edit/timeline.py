@@ -1,4 +1,5 @@
-"""Build OpenTimelineIO timelines from pieces of source videos, frame-exact at the edit rate.
+"""Build OpenTimelineIO timelines from pieces of source videos, frame-exact at the edit rate:
+the shots ``povkit cuts`` finds, and the takes and transitions of ``povkit join``.
 
 Source times are seconds since a file's first frame (its PTS offset removed, which is how
 editing software numbers a file without timecode); they become whole frames at the edit rate,
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from povkit.plan.joins import JoinPlan
 from povkit.types import VideoInfo
 
 MAX_EDIT_RATE = 120
@@ -75,4 +77,45 @@ def build_timeline(name: str, clips: list[SourceClip], rate: Fraction) -> otio.s
     timeline = otio.schema.Timeline(name=name)
     timeline.global_start_time = otio.opentime.RationalTime(0, fps)
     timeline.tracks.append(track)
+    return timeline
+
+
+def join_timeline(plan: JoinPlan, name: str = "povkit join") -> otio.schema.Timeline:
+    """A video and an audio track: one clip per take range, a dissolve per join.
+
+    Each transition's ``in_offset`` is the frames it shows before the cut and ``out_offset``
+    those after, as OpenTimelineIO counts them; its metadata keeps povkit's scores.
+    """
+    rate = float(plan.fps)
+
+    def frames(count: int) -> otio.opentime.RationalTime:
+        return otio.opentime.RationalTime(count, rate)
+
+    timeline = otio.schema.Timeline(name=name, global_start_time=frames(0))
+    for kind in (otio.schema.TrackKind.Video, otio.schema.TrackKind.Audio):
+        track = otio.schema.Track(name=kind, kind=kind)
+        for index, take in enumerate(plan.ranges):
+            if index > 0:
+                join = plan.joins[index - 1]
+                track.append(
+                    otio.schema.Transition(
+                        name=f"join {index}",
+                        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                        in_offset=frames(join.half),
+                        out_offset=frames(join.rest),
+                        metadata={"povkit": join.to_dict()},
+                    )
+                )
+            reference = otio.schema.ExternalReference(
+                target_url=Path(take.path).resolve().as_uri(),
+                available_range=otio.opentime.TimeRange(frames(0), frames(take.frame_count)),
+            )
+            track.append(
+                otio.schema.Clip(
+                    name=Path(take.path).name,
+                    media_reference=reference,
+                    source_range=otio.opentime.TimeRange(frames(take.first), frames(len(take))),
+                )
+            )
+        timeline.tracks.append(track)
     return timeline

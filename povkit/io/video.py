@@ -306,6 +306,25 @@ class VideoWriter:
             format="fltp", layout=template.layout, rate=template.rate
         )
 
+    def open_audio(self, rate: int, layout: str) -> None:
+        """Add an AAC track fed by :meth:`write_audio` (call before the first frame is written)."""
+        self.audio = self._container.add_stream("aac", rate=rate)
+        self.audio.layout = layout
+        self.audio.time_base = Fraction(1, rate)
+        self._audio_fifo = av.AudioFifo()
+        self._audio_layout = layout
+
+    def write_audio(self, samples: np.ndarray) -> None:
+        """Encode (channels, n) float samples at the rate given to :meth:`open_audio`."""
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples, dtype=np.float32),
+            format="fltp",
+            layout=self._audio_layout,
+        )
+        frame.sample_rate = self.audio.rate
+        self._audio_fifo.write(frame)
+        self._encode_audio(final=False)
+
     def write(self, frame: av.VideoFrame) -> None:
         for packet in self.video.encode(frame):
             self._container.mux(packet)
@@ -411,3 +430,41 @@ def _encode_mono(out, stream, samples: np.ndarray, sample_rate: int) -> None:
         frame.time_base = Fraction(1, sample_rate)
         out.mux(stream.encode(frame))
     out.mux(stream.encode(None))
+
+
+def audio_format(path: str | os.PathLike) -> tuple[int, str] | None:
+    """Sample rate and channel layout of a file's first audio track, or None without one."""
+    with _open_input(path) as container:
+        if not container.streams.audio:
+            return None
+        ctx = container.streams.audio[0].codec_context
+        return ctx.sample_rate, ctx.layout.name
+
+
+def audio_samples(
+    path: str | os.PathLike, info: VideoInfo, rate: int, layout: str
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Decode a file's first audio track as (first sample index, (channels, n) float32) chunks
+    at ``rate`` and ``layout``; sample 0 is the time of the first video frame."""
+    with _open_input(path) as container:
+        if not container.streams.audio:
+            return
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        position: int | None = None
+        try:
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except _DECODE_ERRORS:
+                    continue
+                for frame in frames:
+                    if position is None and frame.pts is not None:
+                        start_s = float(frame.pts * frame.time_base) - info.first_pts_s
+                        position = round(start_s * rate)
+                    for out in resampler.resample(frame):
+                        samples = out.to_ndarray()
+                        yield position or 0, samples
+                        position = (position or 0) + samples.shape[1]
+        except _DECODE_ERRORS:
+            return

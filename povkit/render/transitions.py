@@ -1,0 +1,242 @@
+"""Render a join plan into one continuous file: plain frames pass through, transitions blend.
+
+Takes are streamed one after another: take A up to the end of its transition frames, then
+take B from the start of its transition frames. Only the transition's frames of A (a fraction
+of a second) are held while B is opened, so memory does not depend on the takes' lengths.
+
+A transition frame is a motion-matched dissolve: both pictures are warped to a view that
+moves from A's to B's (the alignment the planner measured, so the camera seems to keep
+moving), cross-faded, and smeared along the pan direction with a blur that peaks at the cut.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+
+from povkit.geometry import frame_center, similarity_matrices
+from povkit.io.video import VideoReader, VideoWriter, audio_samples
+from povkit.plan.joins import JoinPlan, PlannedJoin, TakeRange
+from povkit.types import VideoInfo
+
+BLUR_SHUTTER = 1.5
+"""Length of the pan blur at the cut in frames of motion (more than a 360-degree shutter)."""
+_MAX_BLUR = 0.12
+"""The blur never exceeds this share of the frame width."""
+
+
+def dissolve_weight(k: int, frames: int) -> float:
+    """Share of B in transition frame ``k`` of ``frames``: a smooth step from 0 to 1."""
+    u = (k + 0.5) / frames
+    return u * u * (3 - 2 * u)
+
+
+def directional_blur(rgb: np.ndarray, velocity: tuple[float, float], length: float) -> np.ndarray:
+    """Smear ``rgb`` along ``velocity`` over ``length`` pixels, as a moving camera's shutter."""
+    size = int(round(length))
+    speed = math.hypot(*velocity)
+    if size < 2 or speed == 0:
+        return rgb
+    size |= 1
+    kernel = np.zeros((size, size), np.float32)
+    c = size // 2
+    dx, dy = velocity[0] / speed * c, velocity[1] / speed * c
+    cv2.line(kernel, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0, 1)
+    kernel /= kernel.sum()
+    return cv2.filter2D(rgb, -1, kernel, borderType=cv2.BORDER_REFLECT)
+
+
+def transition_frame(a: np.ndarray, b: np.ndarray, join: PlannedJoin, k: int) -> np.ndarray:
+    """Transition frame ``k`` of ``join`` from A's and B's RGB frames (same size)."""
+    height, width = a.shape[:2]
+    weight = dissolve_weight(k, join.frames)
+    center = frame_center((width, height))
+    full = similarity_matrices(np.array(join.alignment), center)[0]
+    partial = similarity_matrices(np.array(join.alignment) * weight, center)[0]
+    warp_a = partial
+    warp_b = partial @ np.linalg.inv(full)
+    a = _warp(a, warp_a)
+    b = _warp(b, warp_b)
+    mixed = cv2.addWeighted(a, 1 - weight, b, weight, 0)
+    speed = math.hypot(*join.velocity)
+    length = min(BLUR_SHUTTER * speed, _MAX_BLUR * width) * math.sin(
+        math.pi * (k + 0.5) / join.frames
+    )
+    return directional_blur(mixed, join.velocity, length)
+
+
+def _warp(rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    if np.abs(matrix - np.eye(3)).max() < 1e-6:
+        return rgb
+    height, width = rgb.shape[:2]
+    return cv2.warpAffine(
+        rgb, matrix[:2], (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
+
+
+def _rgb(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
+    return frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+
+
+def _source_frames(
+    take: TakeRange, first: int, end: int, info: VideoInfo
+) -> Iterator[tuple[int, av.VideoFrame]]:
+    """Decoded frames ``first`` to ``end - 1`` of a take with their indices (decode order)."""
+    with VideoReader(take.path, info) as reader:
+        for index, frame in enumerate(reader.frames()):
+            if index >= end:
+                break
+            if index >= first:
+                yield index, frame
+
+
+def render_join_plan(
+    plan: JoinPlan,
+    output_path: str | os.PathLike,
+    infos: list[VideoInfo],
+    *,
+    crf: float = 18,
+    preset: str = "veryfast",
+    on_frame: Callable[[], None] | None = None,
+    audio: tuple[int, str] | None = None,
+) -> int:
+    """Encode ``plan`` to ``output_path`` (through a temporary file); returns frames written.
+
+    ``audio`` (sample rate, channel layout) adds the takes' sound, cross-faded at the joins.
+    """
+    width, height = plan.frame_size
+    first_info = infos[0]
+    writer = VideoWriter(
+        output_path, info=first_info, width=width, height=height, crf=crf, preset=preset
+    )
+    if audio:
+        writer.open_audio(*audio)
+    time_base = first_info.time_base
+    written = 0
+
+    def emit(frame: av.VideoFrame) -> None:
+        nonlocal written
+        frame.pts = round(Fraction(written) / plan.fps / time_base)
+        frame.time_base = time_base
+        writer.write(frame)
+        written += 1
+        if on_frame:
+            on_frame()
+
+    def emit_rgb(rgb: np.ndarray) -> None:
+        emit(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24"))
+
+    try:
+        held_a: list[np.ndarray] = []
+        for index, (take, info) in enumerate(zip(plan.ranges, infos, strict=True)):
+            before = plan.joins[index - 1] if index > 0 else None
+            after = plan.joins[index] if index < len(plan.joins) else None
+            start = take.first - (before.half if before else 0)
+            plain_from = take.first + (before.rest if before else 0)
+            plain_to = take.end - (after.half if after else 0)
+            stop = take.end + (after.rest if after else 0)
+            same_size = (info.width, info.height) == (width, height)
+            held_b: list[np.ndarray] = []
+            next_a: list[np.ndarray] = []
+            for source, frame in _source_frames(take, start, stop, info):
+                if source < plain_from:
+                    held_b.append(_rgb(frame, (width, height)))
+                    if len(held_b) == before.frames:
+                        for k, (a, b) in enumerate(zip(held_a, held_b, strict=True)):
+                            emit_rgb(transition_frame(a, b, before, k))
+                elif source < plain_to:
+                    if not same_size:
+                        frame = frame.reformat(width=width, height=height, format="yuv420p")
+                    emit(frame)
+                else:
+                    next_a.append(_rgb(frame, (width, height)))
+            held_a = next_a
+        if audio:
+            for samples in joined_audio(plan, infos, *audio):
+                writer.write_audio(samples)
+        writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    return written
+
+
+def _take_audio(
+    take_path: str, info: VideoInfo, start: int, end: int, rate: int, layout: str
+) -> Iterator[np.ndarray]:
+    """Samples ``start`` to ``end - 1`` of a take's sound (silence where it has none)."""
+    position = start
+    for first, samples in audio_samples(take_path, info, rate, layout):
+        if position >= end:
+            break
+        if first + samples.shape[1] <= position:
+            continue
+        if first > position:  # a gap in the recording
+            gap = min(first, end) - position
+            yield from _silence(samples.shape[0], gap)
+            position += gap
+            if position >= end:
+                break
+        piece = samples[:, position - first : end - first]
+        yield piece
+        position += piece.shape[1]
+    if position < end:
+        yield from _silence(len(av.AudioLayout(layout).channels), end - position)
+
+
+def _silence(channels: int, count: int, block: int = 48000) -> Iterator[np.ndarray]:
+    """``count`` samples of silence, a block at a time."""
+    for start in range(0, count, block):
+        yield np.zeros((channels, min(block, count - start)), np.float32)
+
+
+def _take(chunks: Iterator[np.ndarray], count: int, leftover: list[np.ndarray]):
+    """Pull exactly ``count`` samples from ``leftover`` then ``chunks``, as one array."""
+    parts, have = [], 0
+    while have < count:
+        chunk = leftover.pop() if leftover else next(chunks)
+        if have + chunk.shape[1] > count:
+            leftover.append(chunk[:, count - have :])
+            chunk = chunk[:, : count - have]
+        parts.append(chunk)
+        have += chunk.shape[1]
+    return np.concatenate(parts, axis=1) if parts else None
+
+
+def joined_audio(
+    plan: JoinPlan, infos: list[VideoInfo], rate: int, layout: str
+) -> Iterator[np.ndarray]:
+    """The takes' sound in plan order, each join an equal-power cross-fade as long as its
+    transition; streamed so that only one transition's samples are held."""
+    carry: np.ndarray | None = None
+    for index, (take, info) in enumerate(zip(plan.ranges, infos, strict=True)):
+        before = plan.joins[index - 1] if index > 0 else None
+        after = plan.joins[index] if index < len(plan.joins) else None
+        start = _sample(take.first - (before.half if before else 0), plan.fps, rate)
+        end = _sample(take.end + (after.rest if after else 0), plan.fps, rate)
+        fade_in = carry.shape[1] if carry is not None else 0
+        fade_out = (end - _sample(take.end - after.half, plan.fps, rate)) if after else 0
+        fade_out = min(fade_out, end - start - fade_in)
+        chunks = _take_audio(take.path, info, start, end, rate, layout)
+        leftover: list[np.ndarray] = []
+        if fade_in:
+            head = _take(chunks, fade_in, leftover)
+            ramp = np.sin(0.5 * np.pi * (np.arange(fade_in) + 0.5) / fade_in)
+            yield carry * np.sqrt(1 - ramp**2) + head * ramp
+        middle = end - start - fade_in - fade_out
+        while middle > 0:
+            piece = _take(chunks, min(middle, 4096), leftover)
+            yield piece
+            middle -= piece.shape[1]
+        carry = _take(chunks, fade_out, leftover) if fade_out else None
+
+
+def _sample(frame: int, fps: Fraction, rate: int) -> int:
+    """Audio sample index at the start of video frame ``frame``."""
+    return round(Fraction(frame) / fps * rate)
