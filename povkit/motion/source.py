@@ -1,0 +1,145 @@
+"""Which camera motion to use: the gyro's (synced to the picture), the picture's, or both.
+
+The gyro path needs the picture only to find the clock offset and the lens scale, so it is
+measured on a quick, small tracking pass; the full visual pass runs only when the gyro is off,
+missing, untrustworthy, or the clip was stabilized in camera. Every fallback to the picture is
+one warning line that says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from povkit.errors import UsageError, log
+from povkit.geometry import compose_steps, frame_center
+from povkit.io.telemetry import TelemetryError, check_coverage, find_telemetry, read_telemetry
+from povkit.motion.gyro import gyro_camera_path, integrate_orientation, still_bias
+from povkit.motion.sync import estimate_sync, in_camera_stabilization, sync_at
+from povkit.motion.visual import TrackingOptions
+from povkit.types import CameraPath, ImuSamples
+
+SOURCES = ("auto", "gyro", "visual", "fused")
+"""auto: the gyro when present and trustworthy, else the picture; fused: the gyro's rotation
+with the picture's zoom (which a gyro cannot see)."""
+SYNC_TRACKING = TrackingOptions(analysis_width=128, max_corners=60)
+"""The quick tracking pass that syncs the gyro: half the default size is plenty for shake."""
+
+MeasureVisual = Callable[[TrackingOptions | None], CameraPath]
+
+
+@dataclass(frozen=True)
+class MotionEstimate:
+    """A camera path and where it came from, with the gyro sync figures when there was one."""
+
+    path: CameraPath
+    source: str
+    gyro_offset_ms: float | None = None
+    sync_confidence: float | None = None
+    in_camera_stabilized: bool = False
+    focal_px: float | None = None
+    drift_ppm: float | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        def rounded(value: float | None, digits: int) -> float | None:
+            return None if value is None else round(value, digits)
+
+        return {
+            "source": self.source,
+            "gyro_offset_ms": rounded(self.gyro_offset_ms, 3),
+            "sync_confidence": rounded(self.sync_confidence, 4),
+            "in_camera_stabilized": self.in_camera_stabilized,
+            "focal_px": rounded(self.focal_px, 2),
+            "drift_ppm": rounded(self.drift_ppm, 1),
+            "notes": list(self.notes),
+        }
+
+
+def check_motion_options(*, gyro: str, source: str) -> None:
+    """Validate ``--gyro`` and ``--source`` before any decoding."""
+    if source not in SOURCES:
+        raise UsageError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    if gyro not in ("auto", "off") and not Path(gyro).is_file():
+        raise UsageError(f"--gyro {gyro}: no such telemetry file (or use auto / off)")
+    if gyro == "off" and source in ("gyro", "fused"):
+        raise UsageError(f"--source {source} needs the gyro; drop --gyro off")
+
+
+def estimate_motion(
+    video: str | Path,
+    measure_visual: MeasureVisual,
+    *,
+    gyro: str = "auto",
+    source: str = "auto",
+    gyro_offset_ms: float | None = None,
+    readout_ms: float = 0.0,
+    warn_without_telemetry: bool = False,
+) -> MotionEstimate:
+    """Camera motion of ``video`` from the chosen ``source``; ``measure_visual(options)`` runs
+    a visual pass (None: the default tracking)."""
+    check_motion_options(gyro=gyro, source=source)
+    if gyro == "off" or source == "visual":
+        return MotionEstimate(measure_visual(None), "visual")
+    try:
+        imu = find_telemetry(video) if gyro == "auto" else read_telemetry(gyro)
+    except TelemetryError as exc:
+        return _visual_instead(measure_visual, f"{exc}")
+    if imu is None:
+        if warn_without_telemetry or source != "auto":
+            return _visual_instead(measure_visual, f"{video}: no motion telemetry found")
+        return MotionEstimate(measure_visual(None), "visual")
+    return _from_gyro(imu, measure_visual, source, gyro_offset_ms, readout_ms / 1000)
+
+
+def _visual_instead(measure_visual: MeasureVisual, why: str, *notes: str) -> MotionEstimate:
+    log.warning("%s; using the picture's motion instead", why)
+    return MotionEstimate(measure_visual(None), "visual", notes=notes)
+
+
+def _from_gyro(
+    imu: ImuSamples,
+    measure_visual: MeasureVisual,
+    source: str,
+    offset_ms: float | None,
+    readout_s: float,
+) -> MotionEstimate:
+    imu = replace(imu, gyro=imu.gyro - still_bias(imu))
+    quick = measure_visual(SYNC_TRACKING)
+    if offset_ms is None:
+        sync = estimate_sync(imu, quick, readout_s=readout_s)
+    else:
+        sync = sync_at(imu, quick, offset_ms / 1000, readout_s=readout_s)
+    figures = {
+        "gyro_offset_ms": sync.offset_s * 1000,
+        "sync_confidence": sync.confidence,
+        "focal_px": sync.focal_px,
+        "drift_ppm": sync.drift * 1e6,
+    }
+    seconds = quick.times.seconds
+    try:
+        offsets = sync.offsets_at(seconds)
+        check_coverage(imu, seconds[0] + offsets[0], seconds[-1] + offsets[-1])
+    except TelemetryError as exc:
+        return replace(_visual_instead(measure_visual, str(exc)), **figures)
+    reason = in_camera_stabilization(imu, sync)
+    if reason:
+        note = f"stabilized in camera: {reason}"
+        estimate = _visual_instead(measure_visual, note, note)
+        return replace(estimate, in_camera_stabilized=True, **figures)
+    orientation = integrate_orientation(imu)
+    path = gyro_camera_path(
+        orientation,
+        quick.times,
+        quick.frame_size,
+        focal_px=sync.focal_px,
+        offset_s=offsets,
+        readout_s=readout_s,
+    )
+    if source == "fused":
+        steps = path.steps
+        steps[:, 3] = quick.steps[:, 3]
+        path = replace(path, params=compose_steps(steps, frame_center(path.frame_size)))
+        path = replace(path, source="fused")
+    return MotionEstimate(path, path.source, **figures)
