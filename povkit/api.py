@@ -11,6 +11,7 @@ import numpy as np
 
 from povkit.errors import UsageError, log
 from povkit.io.video import check_output_path, probe
+from povkit.motion.source import MotionEstimate, check_motion_options, estimate_motion
 from povkit.motion.visual import TrackingOptions, measure_visual_motion
 from povkit.plan.stabilize import check_plan_options, plan_stabilization
 from povkit.progress import progress
@@ -31,9 +32,12 @@ class StabilizeResult:
     render_seconds: float
     invalid_steps: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    motion: dict = field(default_factory=dict)
+    """Where the camera motion came from: ``MotionEstimate.to_dict()`` less its notes."""
 
     def to_dict(self) -> dict:
         return {
+            **self.motion,
             "output": self.output,
             "frames": self.frames,
             "method": self.method,
@@ -68,10 +72,40 @@ def measure_motion(
     return camera_path
 
 
+def estimate_camera_motion(
+    path: str | os.PathLike,
+    *,
+    gyro: str = "auto",
+    source: str = "auto",
+    gyro_offset_ms: float | None = None,
+    rolling_shutter_ms: float = 0.0,
+    info: VideoInfo | None = None,
+    warn_without_telemetry: bool = False,
+) -> MotionEstimate:
+    """How the camera moved in ``path``, from its gyro (synced to the picture) or the picture."""
+    info = info or probe(path)
+
+    def measure_visual(options: TrackingOptions | None) -> CameraPath:
+        return measure_motion(path, options=options, info=info)
+
+    return estimate_motion(
+        path,
+        measure_visual,
+        gyro=gyro,
+        source=source,
+        gyro_offset_ms=gyro_offset_ms,
+        readout_ms=rolling_shutter_ms,
+        warn_without_telemetry=warn_without_telemetry,
+    )
+
+
 def stabilize(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
     *,
+    gyro: str = "auto",
+    gyro_offset_ms: float | None = None,
+    rolling_shutter_ms: float = 0.0,
     method: str = "adaptive",
     smoothness: float | None = None,
     max_zoom: float = 1.25,
@@ -79,17 +113,30 @@ def stabilize(
     crf: float = 18,
     preset: str = "veryfast",
 ) -> StabilizeResult:
-    """Stabilize ``input_path`` into ``output_path``, keeping frame times and audio."""
+    """Stabilize ``input_path`` into ``output_path``, keeping frame times and audio.
+
+    ``gyro`` is "auto" (the file's own telemetry or a sidecar log), "off", or a log file; the
+    gyro path is used when it is there and trustworthy, the picture's motion otherwise.
+    """
     try:
         check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    check_motion_options(gyro=gyro, source="auto")
     if not 0 <= crf <= 51:
         raise UsageError(f"crf must be between 0 and 51, got {crf:g}")
     started = time.perf_counter()
     info = probe(input_path)
     output = check_output_path(input_path, output_path)
-    camera_path = measure_motion(input_path, info=info)
+    motion = estimate_camera_motion(
+        input_path,
+        gyro=gyro,
+        gyro_offset_ms=gyro_offset_ms,
+        rolling_shutter_ms=rolling_shutter_ms,
+        info=info,
+        warn_without_telemetry=gyro == "auto",
+    )
+    camera_path = motion.path
     plan = plan_stabilization(
         camera_path,
         method=method,
@@ -109,7 +156,8 @@ def stabilize(
         analysis_seconds=analysed - started,
         render_seconds=finished - analysed,
         invalid_steps=int((~camera_path.valid).sum()),
-        notes=plan.notes,
+        notes=motion.notes + plan.notes,
+        motion={k: v for k, v in motion.to_dict().items() if k != "notes"},
     )
 
 

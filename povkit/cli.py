@@ -45,7 +45,23 @@ def _add_stabilize(commands) -> None:
     p.add_argument("--dynamic-zoom", action="store_true", help="let the zoom vary smoothly")
     p.add_argument("--crf", type=float, default=18, help="x264 quality, lower is better (18)")
     p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
+    _add_gyro_options(p)
     p.set_defaults(run=_run_stabilize)
+
+
+def _add_gyro_options(p) -> None:
+    p.add_argument(
+        "--gyro",
+        default="auto",
+        metavar="auto|off|FILE",
+        help="camera telemetry: the file's own or a sidecar .gcsv/.csv (auto), none, or a log",
+    )
+    p.add_argument(
+        "--gyro-offset", type=float, metavar="MS", help="gyro clock lead over the video (found)"
+    )
+    p.add_argument(
+        "--rolling-shutter", type=float, default=0.0, metavar="MS", help="sensor readout time (0)"
+    )
 
 
 def _run_stabilize(args) -> tuple[dict, str]:
@@ -60,6 +76,9 @@ def _run_stabilize(args) -> tuple[dict, str]:
         dynamic_zoom=args.dynamic_zoom,
         crf=args.crf,
         preset=args.preset,
+        gyro=args.gyro,
+        gyro_offset_ms=args.gyro_offset,
+        rolling_shutter_ms=args.rolling_shutter,
     )
     data = result.to_dict()
     text = (
@@ -72,18 +91,32 @@ def _run_stabilize(args) -> tuple[dict, str]:
 def _add_motion(commands) -> None:
     p = commands.add_parser("motion", help="measure how the camera moved, frame by frame")
     p.add_argument("input", help="video to analyse")
+    p.add_argument(
+        "--source",
+        default="auto",
+        choices=["auto", "gyro", "visual", "fused"],
+        help="gyro if present and trustworthy (auto), gyro, picture, or gyro with picture zoom",
+    )
+    _add_gyro_options(p)
     p.set_defaults(run=_run_motion)
 
 
 def _run_motion(args) -> tuple[dict, str]:
-    from povkit.api import measure_motion
+    from povkit.api import estimate_camera_motion
 
-    path = measure_motion(args.input)
+    estimate = estimate_camera_motion(
+        args.input,
+        gyro=args.gyro,
+        source=args.source,
+        gyro_offset_ms=args.gyro_offset,
+        rolling_shutter_ms=args.rolling_shutter,
+    )
+    path = estimate.path
     steps = path.steps
     seconds = path.times.seconds
     data = {
         "input": args.input,
-        "source": path.source,
+        **estimate.to_dict(),
         "frames": len(path),
         "frame_size": list(path.frame_size),
         "invalid_steps": int((~path.valid).sum()),

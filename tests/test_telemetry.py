@@ -45,8 +45,8 @@ def test_gpmf_matches_reference_csv(real_clip, clip):
         real_clip(f"gyro/reference_csv/{CLIPS[clip]}.GYRO.csv"), delimiter=",", skiprows=1
     )
     normalized = reference[:, 1:] @ gyro.to_normalized.T
-    # normalized axes are (up, right, forward); povkit's rates are (yaw right, pitch up, roll cw)
-    expected = normalized * [-1, 1, 1]
+    # normalized axes are (up, left, back); povkit's rates are (yaw right, pitch up, roll cw)
+    expected = -normalized
     np.testing.assert_allclose(imu.gyro, expected, atol=1e-3)
     # the accelerometer points down in camera axes: a camera held upright reads about +g on y
     assert 7 < np.median(imu.accel[:, 1]) < 12
@@ -84,8 +84,8 @@ def test_gcsv_scales_and_orientation(tmp_path):
     path.write_text(GCSV)
     imu = read_telemetry(path)
     np.testing.assert_allclose(imu.times, [0, 0.005, 0.010])
-    # YxZ: normalized (up, right, forward) = (gy, -gx, gz); yaw = -up
-    np.testing.assert_allclose(imu.gyro[0], [-0.2, -0.1, 0.3], atol=1e-9)
+    # YxZ: normalized (up, left, back) = (gy, -gx, gz); yaw = -up, pitch = -left, roll = -back
+    np.testing.assert_allclose(imu.gyro[0], [-0.2, 0.1, -0.3], atol=1e-9)
     assert imu.axes == "YxZ"
     assert np.linalg.norm(imu.accel[0]) == pytest.approx(9.80665, rel=1e-3)
 

@@ -3,7 +3,7 @@
 GoPro files and ``.gcsv`` logs are decoded by ``telemetry-parser``; the GPMF sample times come
 from the ``gpmd`` packet timestamps with each payload's samples spread evenly across the packet
 (the parser itself does not report per-packet times). Axes go from the file's own order to the
-parser's normalized frame (GoPro ORIN / gcsv ``orientation``: up, right, forward) and from there
+parser's normalized frame (GoPro ORIN / gcsv ``orientation``: up, left, back) and from there
 to povkit's camera axes (see ``ImuSamples``).
 
 Any failure to read telemetry is a ``TelemetryError``: callers warn once and fall back to the
@@ -37,9 +37,13 @@ PLAIN_CSV_COLUMNS = ("time_s", "yaw_rad_s", "pitch_rad_s", "roll_rad_s")
 may follow."""
 _PLAIN_ACCEL = ("ax_m_s2", "ay_m_s2", "az_m_s2")
 
-_NORMALIZED_TO_RATES = np.array([[-1.0, 0, 0], [0, 1, 0], [0, 0, 1]])
-"""(yaw, pitch, roll) rates from the normalized (up, right, forward) angular velocity."""
-_NORMALIZED_TO_DOWN = np.array([[0, -1.0, 0], [1, 0, 0], [0, 0, -1]])
+_NORMALIZED_TO_RATES = -np.eye(3)
+"""(yaw, pitch, roll) rates from the normalized (up, left, back) angular velocity.
+
+The up axis is certain (a camera at rest reads +g on it in every clip); left/back rather than
+right/forward is what the picture says: pitch rates then correlate with vertical image motion
+in the Karma and MAX clips (both alternatives are right-handed)."""
+_NORMALIZED_TO_DOWN = np.array([[0, 1.0, 0], [1, 0, 0], [0, 0, 1]])
 """Downward (x right, y down, z forward) vector from a normalized accelerometer reading, which
 points up at rest."""
 
@@ -55,7 +59,7 @@ class GpmfStream:
     times: np.ndarray
     values: np.ndarray
     to_normalized: np.ndarray
-    """3x3 matrix from the file's axes to the normalized (up, right, forward) frame."""
+    """3x3 matrix from the file's axes to the normalized (up, left, back) frame."""
     orientation: str = ""
 
 
@@ -200,12 +204,12 @@ def _accel_on(times: np.ndarray, accel: GpmfStream) -> np.ndarray:
 
 
 def to_camera_rates(normalized: np.ndarray) -> np.ndarray:
-    """(yaw, pitch, roll) rates from normalized (up, right, forward) angular velocity."""
+    """(yaw, pitch, roll) rates from normalized (up, left, back) angular velocity."""
     return normalized @ _NORMALIZED_TO_RATES.T
 
 
 def to_camera_down(normalized: np.ndarray) -> np.ndarray:
-    """Downward vector in camera axes from a normalized (up, right, forward) accelerometer."""
+    """Downward vector in camera axes from a normalized (up, left, back) accelerometer."""
     return normalized @ _NORMALIZED_TO_DOWN.T
 
 

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from scipy.ndimage import uniform_filter1d
+
 from povkit.errors import UsageError, log
-from povkit.geometry import compose_steps, frame_center
 from povkit.io.telemetry import TelemetryError, check_coverage, find_telemetry, read_telemetry
 from povkit.motion.gyro import gyro_camera_path, integrate_orientation, still_bias
 from povkit.motion.sync import estimate_sync, in_camera_stabilization, sync_at
@@ -25,6 +26,9 @@ SOURCES = ("auto", "gyro", "visual", "fused")
 with the picture's zoom (which a gyro cannot see)."""
 SYNC_TRACKING = TrackingOptions(analysis_width=128, max_corners=60)
 """The quick tracking pass that syncs the gyro: half the default size is plenty for shake."""
+
+FUSION_WINDOW_S = 0.5
+"""Fused paths take motion slower than this from the picture, faster from the gyro."""
 
 MeasureVisual = Callable[[TrackingOptions | None], CameraPath]
 
@@ -117,17 +121,17 @@ def _from_gyro(
         "focal_px": sync.focal_px,
         "drift_ppm": sync.drift * 1e6,
     }
-    seconds = quick.times.seconds
-    try:
-        offsets = sync.offsets_at(seconds)
-        check_coverage(imu, seconds[0] + offsets[0], seconds[-1] + offsets[-1])
-    except TelemetryError as exc:
-        return replace(_visual_instead(measure_visual, str(exc)), **figures)
     reason = in_camera_stabilization(imu, sync)
     if reason:
         note = f"stabilized in camera: {reason}"
         estimate = _visual_instead(measure_visual, note, note)
         return replace(estimate, in_camera_stabilized=True, **figures)
+    seconds = quick.times.seconds
+    offsets = sync.offsets_at(seconds)
+    try:
+        check_coverage(imu, seconds[0] + offsets[0], seconds[-1] + offsets[-1])
+    except TelemetryError as exc:
+        return replace(_visual_instead(measure_visual, str(exc)), **figures)
     orientation = integrate_orientation(imu)
     path = gyro_camera_path(
         orientation,
@@ -138,8 +142,19 @@ def _from_gyro(
         readout_s=readout_s,
     )
     if source == "fused":
-        steps = path.steps
-        steps[:, 3] = quick.steps[:, 3]
-        path = replace(path, params=compose_steps(steps, frame_center(path.frame_size)))
-        path = replace(path, source="fused")
+        path = fuse_paths(path, quick)
     return MotionEstimate(path, path.source, **figures)
+
+
+def fuse_paths(
+    gyro: CameraPath, visual: CameraPath, window_s: float = FUSION_WINDOW_S
+) -> CameraPath:
+    """Complementary fusion: the gyro's path for fast motion (crisp, blind to nothing the lens
+    sees), the picture's for slow motion (which includes travel and parallax a gyro cannot
+    see) and for zoom."""
+    rate = (len(gyro) - 1) / max(float(gyro.times.seconds[-1]), 1e-9)
+    window = max(1, int(round(window_s * rate)))
+    slow = uniform_filter1d(visual.params - gyro.params, window, axis=0, mode="nearest")
+    params = gyro.params + slow
+    params[:, 3] = visual.params[:, 3]
+    return replace(gyro, params=params, source="fused")
