@@ -27,6 +27,8 @@ with the picture's zoom (which a gyro cannot see)."""
 SYNC_TRACKING = TrackingOptions(analysis_width=128, max_corners=60)
 """The quick tracking pass that syncs the gyro: half the default size is plenty for shake."""
 
+SEARCH_S = 1.0
+"""Gyro clock offsets up to this far either way are searched."""
 FUSION_WINDOW_S = 0.5
 """Fused paths take motion slower than this from the picture, faster from the gyro."""
 
@@ -111,8 +113,13 @@ def _from_gyro(
 ) -> MotionEstimate:
     imu = replace(imu, gyro=imu.gyro - still_bias(imu))
     quick = measure_visual(SYNC_TRACKING)
+    seconds = quick.times.seconds
+    try:  # before any offset is known, the log must at least reach within the search range
+        check_coverage(imu, seconds[0], seconds[-1], slack_s=SEARCH_S)
+    except TelemetryError as exc:
+        return _visual_instead(measure_visual, str(exc))
     if offset_ms is None:
-        sync = estimate_sync(imu, quick, readout_s=readout_s)
+        sync = estimate_sync(imu, quick, search_s=SEARCH_S, readout_s=readout_s)
     else:
         sync = sync_at(imu, quick, offset_ms / 1000, readout_s=readout_s)
     figures = {
@@ -126,7 +133,6 @@ def _from_gyro(
         note = f"stabilized in camera: {reason}"
         estimate = _visual_instead(measure_visual, note, note)
         return replace(estimate, in_camera_stabilized=True, **figures)
-    seconds = quick.times.seconds
     offsets = sync.offsets_at(seconds)
     try:
         check_coverage(imu, seconds[0] + offsets[0], seconds[-1] + offsets[-1])

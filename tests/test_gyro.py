@@ -1,0 +1,140 @@
+"""Gyro motion against synthetic truth, time sync, and falling back to the picture politely."""
+
+import json
+
+import numpy as np
+import pytest
+
+from povkit.cli import main
+from povkit.io.synthetic import write_synthetic_clip
+from povkit.io.telemetry import write_plain_csv
+from povkit.motion.gyro import gyro_camera_path, integrate_orientation
+from povkit.motion.sync import estimate_sync
+from povkit.motion.visual import measure_visual_motion
+from povkit.synth import head_camera_motion
+from povkit.types import FrameTimes
+
+MOTION = {"seconds": 4.0, "width": 320, "height": 180}
+SEED = 5
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """A 4 s 320x180 synthetic walk, its truth, and its visual path."""
+    path = tmp_path_factory.mktemp("gyro") / "walk.mp4"
+    truth = write_synthetic_clip(path, seed=SEED, **MOTION)
+    visual, _ = measure_visual_motion(path)
+    return path, truth, visual
+
+
+def _times(truth) -> FrameTimes:
+    return FrameTimes(np.round(truth.times * 90000).astype(np.int64), time_base=1 / 90000)
+
+
+def test_gyro_path_follows_the_truth():
+    truth = head_camera_motion(seed=SEED, **MOTION)
+    orientation = integrate_orientation(truth.gyro)
+    path = gyro_camera_path(orientation, _times(truth), (320.0, 180.0), focal_px=truth.focal_px)
+    expected = truth.content_path()
+    # The synthetic world is planar: a pan moves the content along image x even with the head
+    # rolled, while 3-D turns about the body axes couple a fast pan into the other axes by its
+    # size times the roll (about 1 px in a whip pan). Frame steps must agree up to that.
+    steps = np.diff(path.params[:, :3], axis=0)
+    truth_steps = np.diff(expected, axis=0)
+    coupling = 0.03 * np.abs(truth_steps[:, :1])
+    assert (np.abs(steps[:, :2] - truth_steps[:, :2]) < 0.1 + coupling).all()
+    assert np.abs(steps[:, 2] - truth_steps[:, 2]).max() < 1e-3
+    assert path.source == "gyro"
+
+
+@pytest.mark.parametrize("offset_ms", [-500.0, -123.4, 0.0, 37.7, 500.0])
+def test_sync_recovers_offset_within_1ms(clip, offset_ms):
+    """Acceptance 2: offsets from -500 to +500 ms, with gyro noise and bias."""
+    _, truth, visual = clip
+    gyro = head_camera_motion(
+        seed=SEED,
+        gyro_offset_ms=offset_ms,
+        gyro_noise=0.01,
+        gyro_bias=(0.01, -0.02, 0.005),
+        **MOTION,
+    ).gyro
+    sync = estimate_sync(gyro, visual)
+    assert sync.offset_s * 1000 == pytest.approx(offset_ms, abs=1.0)
+    assert sync.confidence > 0.9
+    assert sync.focal_px == pytest.approx(truth.focal_px, rel=0.05)
+
+
+def _json(capsys, *args):
+    code = main([str(a) for a in args] + ["--json"])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_motion_and_stabilize_use_a_sidecar_gyro_log(clip, capsys, tmp_path):
+    path, _, _ = clip
+    truth = head_camera_motion(seed=SEED, gyro_offset_ms=80, **MOTION)
+    video = tmp_path / "walk.mp4"
+    video.write_bytes(path.read_bytes())
+    write_plain_csv(tmp_path / "walk.csv", truth.gyro)
+    motion = _json(capsys, "motion", video, "--source", "gyro")
+    assert motion["source"] == "gyro" and motion["warnings"] == []
+    assert motion["gyro_offset_ms"] == pytest.approx(80, abs=1)
+    assert motion["sync_confidence"] > 0.9 and motion["in_camera_stabilized"] is False
+    fused = _json(capsys, "motion", video, "--source", "fused")
+    assert fused["source"] == "fused"
+    visual = _json(capsys, "motion", video, "--source", "visual")
+    assert visual["source"] == "visual" and visual["gyro_offset_ms"] is None
+    given = _json(capsys, "motion", video, "--gyro-offset", "80")
+    assert given["gyro_offset_ms"] == 80 and given["source"] == "gyro"
+    result = _json(capsys, "stabilize", video, "-o", tmp_path / "out.mp4")
+    assert result["source"] == "gyro" and result["warnings"] == []
+
+
+def test_no_telemetry_or_a_short_log_falls_back_with_one_warning(clip, capsys, tmp_path):
+    """Acceptance 6: no telemetry, or a CSV that does not cover the clip."""
+    path, _, _ = clip
+    result = _json(capsys, "stabilize", path, "-o", tmp_path / "plain.mp4")
+    assert result["source"] == "visual" and len(result["warnings"]) == 1
+    assert "no motion telemetry" in result["warnings"][0]
+
+    truth = head_camera_motion(seed=SEED, **MOTION)
+    short = tmp_path / "short.csv"
+    keep = truth.gyro.times < 1.5
+    write_plain_csv(short, type(truth.gyro)(truth.gyro.times[keep], truth.gyro.gyro[keep]))
+    result = _json(capsys, "stabilize", path, "-o", tmp_path / "short.mp4", "--gyro", short)
+    assert result["source"] == "visual" and len(result["warnings"]) == 1
+    assert "covers" in result["warnings"][0]
+
+    broken = tmp_path / "broken.gcsv"
+    broken.write_text("GYROFLOW IMU LOG\nversion,1.3\n")
+    result = _json(capsys, "motion", path, "--gyro", broken)
+    assert result["source"] == "visual" and len(result["warnings"]) == 1
+
+
+def test_gyro_usage_mistakes(clip, capsys, tmp_path):
+    path, _, _ = clip
+    assert main(["motion", str(path), "--gyro", str(tmp_path / "none.csv")]) == 2
+    assert main(["motion", str(path), "--gyro", "off", "--source", "gyro"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.real
+def test_truncated_gpmd_track_falls_back(real_clip, capsys, tmp_path):
+    """Acceptance 6: a GoPro file whose telemetry stops after 3 s of a 12 s clip."""
+    import av
+
+    source = real_clip("gyro/gopro_karma_drone.mp4")
+    damaged = tmp_path / "karma.mp4"
+    damaged.write_bytes(source.read_bytes())
+    with av.open(str(source)) as container:
+        track = next(s for s in container.streams if s.type == "data" and s.index == 3)
+        packets = [(p.pos, p.size) for p in container.demux(track) if p.size]
+    with damaged.open("r+b") as handle:
+        for position, size in packets[3:]:
+            handle.seek(position)
+            handle.write(bytes(size))
+    result = _json(capsys, "motion", damaged)
+    assert result["source"] == "visual" and len(result["warnings"]) == 1
+    assert "covers" in result["warnings"][0]
