@@ -1,21 +1,24 @@
 """Gyro motion against synthetic truth, time sync, and falling back to the picture politely."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from povkit.api import estimate_camera_motion
 from povkit.cli import main
 from povkit.geometry import compose_steps, frame_center
 from povkit.io.synthetic import write_synthetic_clip
-from povkit.io.telemetry import write_plain_csv
+from povkit.io.telemetry import read_telemetry, write_plain_csv
 from povkit.motion.gyro import (
     frame_rotations,
     gyro_camera_path,
     image_steps,
     integrate_orientation,
 )
-from povkit.motion.sync import estimate_sync
+from povkit.motion.source import SYNC_TRACKING
+from povkit.motion.sync import estimate_sync, in_camera_stabilization
 from povkit.motion.visual import measure_visual_motion
 from povkit.synth import head_camera_motion
 from povkit.types import FrameTimes
@@ -142,3 +145,33 @@ def test_truncated_gpmd_track_falls_back(real_clip, capsys, tmp_path):
     result = _json(capsys, "motion", damaged)
     assert result["source"] == "visual" and len(result["warnings"]) == 1
     assert "covers" in result["warnings"][0]
+
+
+@pytest.mark.real
+def test_karma_drone_syncs(real_clip):
+    """Acceptance 3: the Karma clip syncs with gyro and picture motion correlated >= 0.8."""
+    estimate = estimate_camera_motion(real_clip("gyro/gopro_karma_drone.mp4"))
+    assert estimate.source == "gyro" and not estimate.in_camera_stabilized
+    assert estimate.sync_confidence >= 0.8
+    # measured: about -15 ms (gyro clock behind the video), +-1 frame (33 ms)
+    assert -50 < estimate.gyro_offset_ms < 20
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("clip", ["gopro_max_walk.mp4", "gopro_hero7_hypersmooth_walk.mp4"])
+def test_walks_are_flagged_as_stabilized_in_camera(real_clip, clip, caplog):
+    """Acceptance 3: HyperSmooth clips are flagged, with the reason, and fall back visually."""
+    estimate = estimate_camera_motion(real_clip(f"gyro/{clip}"))
+    assert estimate.in_camera_stabilized and estimate.source == "visual"
+    assert "stabiliz" in estimate.notes[0]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("clip", ["gopro_max_walk.mp4", "gopro_hero7_hypersmooth_walk.mp4"])
+def test_stabilized_in_camera_is_seen_in_the_picture_too(real_clip, clip):
+    """Without the camera's setting, the picture not following the gyro gives it away."""
+    path = real_clip(f"gyro/{clip}")
+    imu = replace(read_telemetry(path), stabilized_in_camera=None)
+    visual, _ = measure_visual_motion(path, options=SYNC_TRACKING)
+    reason = in_camera_stabilization(imu, estimate_sync(imu, visual))
+    assert reason and "does not follow the gyro" in reason

@@ -17,7 +17,12 @@ from scipy.ndimage import uniform_filter1d
 from povkit.errors import UsageError, log
 from povkit.io.telemetry import TelemetryError, check_coverage, find_telemetry, read_telemetry
 from povkit.motion.gyro import gyro_camera_path, integrate_orientation, still_bias
-from povkit.motion.sync import estimate_sync, in_camera_stabilization, sync_at
+from povkit.motion.sync import (
+    IN_CAMERA_SETTING,
+    estimate_sync,
+    in_camera_stabilization,
+    sync_at,
+)
 from povkit.motion.visual import TrackingOptions
 from povkit.types import CameraPath, ImuSamples
 
@@ -111,6 +116,9 @@ def _from_gyro(
     offset_ms: float | None,
     readout_s: float,
 ) -> MotionEstimate:
+    if imu.stabilized_in_camera:  # the file says so: no need to measure it
+        note = f"stabilized in camera: {IN_CAMERA_SETTING}"
+        return replace(_visual_instead(measure_visual, note, note), in_camera_stabilized=True)
     imu = replace(imu, gyro=imu.gyro - still_bias(imu))
     quick = measure_visual(SYNC_TRACKING)
     seconds = quick.times.seconds

@@ -23,6 +23,7 @@ HIGH_PASS_S = 0.5
 """Motion slower than this (moving-average window) is left out of the comparison."""
 TRUSTED_CORRELATION = 0.6
 """Below this correlation after sync, the gyro does not explain the picture."""
+IN_CAMERA_SETTING = "the camera's settings say its electronic stabilization (HyperSmooth) was on"
 DRIFT_MIN_S = 20.0
 """Clips at least this long get an offset at each end, for slow clock drift."""
 
@@ -144,7 +145,7 @@ def estimate_sync(
 def in_camera_stabilization(imu: ImuSamples, sync: SyncResult) -> str | None:
     """Why the picture no longer follows the gyro (stabilized in camera), or None if it does."""
     if imu.stabilized_in_camera:
-        return "the camera's settings say its electronic stabilization (HyperSmooth) was on"
+        return IN_CAMERA_SETTING
     if not sync.trusted:
         return (
             f"picture motion does not follow the gyro (correlation {sync.confidence:.2f} at "
