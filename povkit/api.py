@@ -13,6 +13,7 @@ from povkit.errors import UsageError, log
 from povkit.io.video import check_output_path, probe
 from povkit.motion.source import MotionEstimate, check_motion_options, estimate_motion
 from povkit.motion.visual import TrackingOptions, measure_visual_motion
+from povkit.plan.horizon import lock_horizon
 from povkit.plan.stabilize import check_plan_options, plan_stabilization
 from povkit.progress import progress
 from povkit.render.pipeline import render_plan
@@ -106,6 +107,7 @@ def stabilize(
     gyro: str = "auto",
     gyro_offset_ms: float | None = None,
     rolling_shutter_ms: float = 0.0,
+    horizon_lock: float = 0.0,
     method: str = "adaptive",
     smoothness: float | None = None,
     max_zoom: float = 1.25,
@@ -123,6 +125,8 @@ def stabilize(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     check_motion_options(gyro=gyro, source="auto")
+    if not 0 <= horizon_lock <= 100:
+        raise UsageError(f"--horizon-lock is a percentage within 0 and 100, got {horizon_lock:g}")
     if not 0 <= crf <= 51:
         raise UsageError(f"crf must be between 0 and 51, got {crf:g}")
     started = time.perf_counter()
@@ -144,6 +148,16 @@ def stabilize(
         max_zoom=max_zoom,
         dynamic_zoom=dynamic_zoom,
     )
+    if horizon_lock and motion.level_roll is None:
+        log.warning("horizon lock needs the camera's gyro and accelerometer; left off")
+    elif horizon_lock:
+        plan = lock_horizon(
+            plan,
+            motion.level_roll,
+            camera_path.times.seconds,
+            amount=horizon_lock / 100,
+            max_zoom=max_zoom,
+        )
     analysed = time.perf_counter()
     frames = render(input_path, output, plan, crf=crf, preset=preset, info=info)
     finished = time.perf_counter()

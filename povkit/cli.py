@@ -46,6 +46,9 @@ def _add_stabilize(commands) -> None:
     p.add_argument("--crf", type=float, default=18, help="x264 quality, lower is better (18)")
     p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
     _add_gyro_options(p)
+    p.add_argument(
+        "--horizon-lock", type=float, default=0.0, metavar="PCT", help="level the horizon (0-100)"
+    )
     p.set_defaults(run=_run_stabilize)
 
 
@@ -79,6 +82,7 @@ def _run_stabilize(args) -> tuple[dict, str]:
         gyro=args.gyro,
         gyro_offset_ms=args.gyro_offset,
         rolling_shutter_ms=args.rolling_shutter,
+        horizon_lock=args.horizon_lock,
     )
     data = result.to_dict()
     text = (

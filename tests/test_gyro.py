@@ -16,10 +16,13 @@ from povkit.motion.gyro import (
     gyro_camera_path,
     image_steps,
     integrate_orientation,
+    level_roll,
 )
 from povkit.motion.source import SYNC_TRACKING
 from povkit.motion.sync import estimate_sync, in_camera_stabilization
 from povkit.motion.visual import measure_visual_motion
+from povkit.plan.horizon import lock_horizon
+from povkit.plan.stabilize import plan_stabilization
 from povkit.synth import head_camera_motion
 from povkit.types import FrameTimes
 
@@ -175,3 +178,24 @@ def test_stabilized_in_camera_is_seen_in_the_picture_too(real_clip, clip):
     visual, _ = measure_visual_motion(path, options=SYNC_TRACKING)
     reason = in_camera_stabilization(imu, estimate_sync(imu, visual))
     assert reason and "does not follow the gyro" in reason
+
+
+def test_horizon_lock_levels_the_output():
+    """Acceptance 2: with horizon lock the output roll stays within 0.5 degrees of level."""
+    truth = head_camera_motion(seed=SEED, gyro_noise=0.005, gyro_bias=(0.0, 0.0, 0.01), **MOTION)
+    imu = truth.gyro
+    times = _times(truth)
+    path = gyro_camera_path(
+        integrate_orientation(imu), times, (320.0, 180.0), focal_px=truth.focal_px
+    )
+    roll = np.interp(truth.times, imu.times, level_roll(imu))
+    plan = plan_stabilization(path)
+    locked = lock_horizon(plan, roll, truth.times, amount=1.0, max_zoom=1.25)
+    level = np.radians(0.5)
+    assert np.abs(plan.corrections[:, 2] - truth.actual[:, 2]).max() > level  # not level before
+    assert np.abs(locked.corrections[:, 2] - truth.actual[:, 2]).max() < level
+    assert locked.zoom.max() <= 1.25
+    half = lock_horizon(plan, roll, truth.times, amount=0.5, max_zoom=1.25)
+    np.testing.assert_allclose(
+        half.corrections[:, 2], (plan.corrections[:, 2] + locked.corrections[:, 2]) / 2
+    )

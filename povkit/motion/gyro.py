@@ -128,3 +128,28 @@ def still_bias(imu: ImuSamples, window_s: float = 1.0, still_rad_s: float = 0.02
 def focal_from_fov(width: float, hfov_deg: float) -> float:
     """Central focal length in pixels of a lens with horizontal field of view ``hfov_deg``."""
     return width / 2 / np.tan(np.radians(hfov_deg) / 2)
+
+
+def level_roll(imu: ImuSamples, time_constant_s: float = 0.5) -> np.ndarray | None:
+    """Camera roll from level (radians, clockwise positive) at each sample, or None without an
+    accelerometer.
+
+    A complementary filter with bias estimation (a PI loop, as Mahony's): the gyro's roll rate
+    over short times, the accelerometer's gravity direction over ``time_constant_s`` and
+    longer, and the integral term learns the roll gyro's bias so that it leaves no lasting tilt.
+    """
+    if imu.accel is None:
+        return None
+    from_gravity = np.arctan2(imu.accel[:, 0], imu.accel[:, 1])
+    gain = 1 / time_constant_s
+    learn = gain**2 / 4  # critically damped
+    dt = np.diff(imu.times, prepend=imu.times[0]).tolist()
+    rates = imu.gyro[:, 2].tolist()
+    roll = np.empty(len(dt))
+    angle, bias = float(from_gravity[0]), 0.0
+    for i, (rate, step, target) in enumerate(zip(rates, dt, from_gravity.tolist(), strict=True)):
+        error = target - angle
+        bias -= learn * error * step
+        angle += (rate - bias + gain * error) * step
+        roll[i] = angle
+    return roll

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from povkit.errors import UsageError, log
 from povkit.io.telemetry import TelemetryError, check_coverage, find_telemetry, read_telemetry
-from povkit.motion.gyro import gyro_camera_path, integrate_orientation, still_bias
+from povkit.motion.gyro import gyro_camera_path, integrate_orientation, level_roll, still_bias
 from povkit.motion.sync import (
     IN_CAMERA_SETTING,
     estimate_sync,
@@ -52,6 +53,9 @@ class MotionEstimate:
     focal_px: float | None = None
     drift_ppm: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    level_roll: np.ndarray | None = None
+    """Per frame, the camera's roll from level (radians, clockwise), where an accelerometer
+    told it: what ``--horizon-lock`` turns back."""
 
     def to_dict(self) -> dict:
         def rounded(value: float | None, digits: int) -> float | None:
@@ -157,7 +161,10 @@ def _from_gyro(
     )
     if source == "fused":
         path = fuse_paths(path, quick)
-    return MotionEstimate(path, path.source, **figures)
+    roll = level_roll(imu)
+    if roll is not None:
+        roll = np.interp(seconds + offsets + readout_s / 2, imu.times, roll)
+    return MotionEstimate(path, path.source, level_roll=roll, **figures)
 
 
 def fuse_paths(
