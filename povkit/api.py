@@ -11,6 +11,7 @@ import numpy as np
 
 from povkit.errors import UsageError, log
 from povkit.io.video import check_output_path, probe
+from povkit.motion.shift import measure_shifts
 from povkit.motion.source import MotionEstimate, check_motion_options, estimate_motion
 from povkit.motion.visual import TrackingOptions, measure_visual_motion
 from povkit.plan.horizon import lock_horizon
@@ -86,12 +87,19 @@ def estimate_camera_motion(
     """How the camera moved in ``path``, from its gyro (synced to the picture) or the picture."""
     info = info or probe(path)
 
-    def measure_visual(options: TrackingOptions | None) -> CameraPath:
-        return measure_motion(path, options=options, info=info)
+    def measure_visual() -> CameraPath:
+        return measure_motion(path, info=info)
+
+    def quick_shifts() -> CameraPath:
+        with progress("syncing the gyro", info.frame_count) as tick:
+            shifts, report = measure_shifts(path, info=info, on_frame=tick)
+        report.warn_if_damaged(info)
+        return shifts
 
     return estimate_motion(
         path,
         measure_visual,
+        quick_shifts,
         gyro=gyro,
         source=source,
         gyro_offset_ms=gyro_offset_ms,

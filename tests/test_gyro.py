@@ -18,7 +18,7 @@ from povkit.motion.gyro import (
     integrate_orientation,
     level_roll,
 )
-from povkit.motion.source import SYNC_TRACKING
+from povkit.motion.shift import measure_shifts
 from povkit.motion.sync import estimate_sync, in_camera_stabilization
 from povkit.motion.visual import measure_visual_motion
 from povkit.plan.horizon import lock_horizon
@@ -175,7 +175,7 @@ def test_stabilized_in_camera_is_seen_in_the_picture_too(real_clip, clip):
     """Without the camera's setting, the picture not following the gyro gives it away."""
     path = real_clip(f"gyro/{clip}")
     imu = replace(read_telemetry(path), stabilized_in_camera=None)
-    visual, _ = measure_visual_motion(path, options=SYNC_TRACKING)
+    visual, _ = measure_shifts(path)
     reason = in_camera_stabilization(imu, estimate_sync(imu, visual))
     assert reason and "does not follow the gyro" in reason
 

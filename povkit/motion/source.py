@@ -1,9 +1,9 @@
 """Which camera motion to use: the gyro's (synced to the picture), the picture's, or both.
 
-The gyro path needs the picture only to find the clock offset and the lens scale, so it is
-measured on a quick, small tracking pass; the full visual pass runs only when the gyro is off,
-missing, untrustworthy, or the clip was stabilized in camera. Every fallback to the picture is
-one warning line that says why.
+The gyro path needs the picture only to find the clock offset and the lens scale, so these
+are measured on a quick pass of global shifts (``motion.shift``); the full visual pass runs
+only when the gyro is off, missing, untrustworthy, or the clip was stabilized in camera. Every
+fallback to the picture is one warning line that says why.
 """
 
 from __future__ import annotations
@@ -24,21 +24,19 @@ from povkit.motion.sync import (
     in_camera_stabilization,
     sync_at,
 )
-from povkit.motion.visual import TrackingOptions
 from povkit.types import CameraPath, ImuSamples
 
 SOURCES = ("auto", "gyro", "visual", "fused")
 """auto: the gyro when present and trustworthy, else the picture; fused: the gyro's rotation
 with the picture's zoom (which a gyro cannot see)."""
-SYNC_TRACKING = TrackingOptions(analysis_width=128, max_corners=60)
-"""The quick tracking pass that syncs the gyro: half the default size is plenty for shake."""
 
 SEARCH_S = 1.0
 """Gyro clock offsets up to this far either way are searched."""
 FUSION_WINDOW_S = 0.5
 """Fused paths take motion slower than this from the picture, faster from the gyro."""
 
-MeasureVisual = Callable[[TrackingOptions | None], CameraPath]
+Measure = Callable[[], CameraPath]
+"""A pass over the picture: the full visual estimator, or the quick shift pass for sync."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,8 @@ def check_motion_options(*, gyro: str, source: str) -> None:
 
 def estimate_motion(
     video: str | Path,
-    measure_visual: MeasureVisual,
+    measure_visual: Measure,
+    measure_shifts: Measure,
     *,
     gyro: str = "auto",
     source: str = "auto",
@@ -92,11 +91,11 @@ def estimate_motion(
     readout_ms: float = 0.0,
     warn_without_telemetry: bool = False,
 ) -> MotionEstimate:
-    """Camera motion of ``video`` from the chosen ``source``; ``measure_visual(options)`` runs
-    a visual pass (None: the default tracking)."""
+    """Camera motion of ``video`` from the chosen ``source``: the gyro's, synced on the quick
+    ``measure_shifts`` pass, or ``measure_visual``'s."""
     check_motion_options(gyro=gyro, source=source)
     if gyro == "off" or source == "visual":
-        return MotionEstimate(measure_visual(None), "visual")
+        return MotionEstimate(measure_visual(), "visual")
     try:
         imu = find_telemetry(video) if gyro == "auto" else read_telemetry(gyro)
     except TelemetryError as exc:
@@ -104,18 +103,20 @@ def estimate_motion(
     if imu is None:
         if warn_without_telemetry or source != "auto":
             return _visual_instead(measure_visual, f"{video}: no motion telemetry found")
-        return MotionEstimate(measure_visual(None), "visual")
-    return _from_gyro(imu, measure_visual, source, gyro_offset_ms, readout_ms / 1000)
+        return MotionEstimate(measure_visual(), "visual")
+    quick = measure_visual if source == "fused" else measure_shifts
+    return _from_gyro(imu, measure_visual, quick, source, gyro_offset_ms, readout_ms / 1000)
 
 
-def _visual_instead(measure_visual: MeasureVisual, why: str, *notes: str) -> MotionEstimate:
+def _visual_instead(measure_visual: Measure, why: str, *notes: str) -> MotionEstimate:
     log.warning("%s; using the picture's motion instead", why)
-    return MotionEstimate(measure_visual(None), "visual", notes=notes)
+    return MotionEstimate(measure_visual(), "visual", notes=notes)
 
 
 def _from_gyro(
     imu: ImuSamples,
-    measure_visual: MeasureVisual,
+    measure_visual: Measure,
+    measure_quick: Measure,
     source: str,
     offset_ms: float | None,
     readout_s: float,
@@ -124,7 +125,7 @@ def _from_gyro(
         note = f"stabilized in camera: {IN_CAMERA_SETTING}"
         return replace(_visual_instead(measure_visual, note, note), in_camera_stabilized=True)
     imu = replace(imu, gyro=imu.gyro - still_bias(imu))
-    quick = measure_visual(SYNC_TRACKING)
+    quick = measure_quick()
     seconds = quick.times.seconds
     try:  # before any offset is known, the log must at least reach within the search range
         check_coverage(imu, seconds[0], seconds[-1], slack_s=SEARCH_S)
