@@ -19,7 +19,7 @@ from povkit.motion.gyro import (
     level_roll,
 )
 from povkit.motion.shift import measure_shifts
-from povkit.motion.sync import estimate_sync, in_camera_stabilization
+from povkit.motion.sync import SyncResult, estimate_sync, in_camera_stabilization, shaken
 from povkit.motion.visual import measure_visual_motion
 from povkit.plan.horizon import lock_horizon
 from povkit.plan.stabilize import plan_stabilization
@@ -97,9 +97,9 @@ def test_motion_and_stabilize_use_a_sidecar_gyro_log(clip, capsys, tmp_path):
     visual = _json(capsys, "motion", video, "--source", "visual")
     assert visual["source"] == "visual" and visual["gyro_offset_ms"] is None
     given = _json(capsys, "motion", video, "--gyro-offset", "80")
-    assert given["gyro_offset_ms"] == 80 and given["source"] == "gyro"
+    assert given["gyro_offset_ms"] == 80 and given["source"] == "fused"
     result = _json(capsys, "stabilize", video, "-o", tmp_path / "out.mp4")
-    assert result["source"] == "gyro" and result["warnings"] == []
+    assert result["source"] == "fused" and result["warnings"] == []
 
 
 def test_no_telemetry_or_a_short_log_falls_back_with_one_warning(clip, capsys, tmp_path):
@@ -154,7 +154,7 @@ def test_truncated_gpmd_track_falls_back(real_clip, capsys, tmp_path):
 def test_karma_drone_syncs(real_clip):
     """Acceptance 3: the Karma clip syncs with gyro and picture motion correlated >= 0.8."""
     estimate = estimate_camera_motion(real_clip("gyro/gopro_karma_drone.mp4"))
-    assert estimate.source == "gyro" and not estimate.in_camera_stabilized
+    assert estimate.source == "fused" and not estimate.in_camera_stabilized
     assert estimate.sync_confidence >= 0.8
     # measured: about -15 ms (gyro clock behind the video), +-1 frame (33 ms)
     assert -50 < estimate.gyro_offset_ms < 20
@@ -199,3 +199,13 @@ def test_horizon_lock_levels_the_output():
     np.testing.assert_allclose(
         half.corrections[:, 2], (plan.corrections[:, 2] + locked.corrections[:, 2]) / 2
     )
+
+
+def test_a_still_camera_is_not_called_stabilized_in_camera():
+    """No match with the picture means in-camera stabilization only if the gyro saw shake."""
+    shaky = head_camera_motion(seed=SEED, **MOTION)
+    still = head_camera_motion(seed=SEED, shake_scale=0, head_turns=0, whip_pans=0, **MOTION)
+    assert shaken(shaky.gyro) and not shaken(still.gyro)
+    untrusted = SyncResult(0.0, 0.1, 0.0)
+    assert in_camera_stabilization(still.gyro, untrusted) is None
+    assert "does not follow" in in_camera_stabilization(shaky.gyro, untrusted)

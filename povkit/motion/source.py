@@ -27,13 +27,16 @@ from povkit.motion.sync import (
 from povkit.types import CameraPath, ImuSamples
 
 SOURCES = ("auto", "gyro", "visual", "fused")
-"""auto: the gyro when present and trustworthy, else the picture; fused: the gyro's rotation
-with the picture's zoom (which a gyro cannot see)."""
+"""gyro: the gyro's rotation alone; fused: the gyro's, with the picture's slow shifts (travel
+and parallax, which a gyro cannot see); auto: fused when the gyro is present and trustworthy,
+else the picture's motion (visual)."""
 
 SEARCH_S = 1.0
 """Gyro clock offsets up to this far either way are searched."""
-FUSION_WINDOW_S = 0.5
-"""Fused paths take motion slower than this from the picture, faster from the gyro."""
+FUSION_WINDOW_S = 0.3
+"""Fused paths take image shifts slower than this from the picture, the rest from the gyro
+(on the Karma drone clip, 0.3 s scored stability 0.650 where 0.5-1 s and the gyro alone
+scored 0.636-0.637 and the picture alone 0.643)."""
 
 Measure = Callable[[], CameraPath]
 """A pass over the picture: the full visual estimator, or the quick shift pass for sync."""
@@ -104,8 +107,9 @@ def estimate_motion(
         if warn_without_telemetry or source != "auto":
             return _visual_instead(measure_visual, f"{video}: no motion telemetry found")
         return MotionEstimate(measure_visual(), "visual")
-    quick = measure_visual if source == "fused" else measure_shifts
-    return _from_gyro(imu, measure_visual, quick, source, gyro_offset_ms, readout_ms / 1000)
+    return _from_gyro(
+        imu, measure_visual, measure_shifts, source, gyro_offset_ms, readout_ms / 1000
+    )
 
 
 def _visual_instead(measure_visual: Measure, why: str, *notes: str) -> MotionEstimate:
@@ -146,6 +150,9 @@ def _from_gyro(
         note = f"stabilized in camera: {reason}"
         estimate = _visual_instead(measure_visual, note, note)
         return replace(estimate, in_camera_stabilized=True, **figures)
+    if not sync.trusted:
+        why = f"too little shake to sync the gyro (correlation {sync.confidence:.2f})"
+        return replace(_visual_instead(measure_visual, why), **figures)
     offsets = sync.offsets_at(seconds)
     try:
         check_coverage(imu, seconds[0] + offsets[0], seconds[-1] + offsets[-1])
@@ -160,7 +167,7 @@ def _from_gyro(
         offset_s=offsets,
         readout_s=readout_s,
     )
-    if source == "fused":
+    if source != "gyro":
         path = fuse_paths(path, quick)
     roll = level_roll(imu)
     if roll is not None:
@@ -169,14 +176,14 @@ def _from_gyro(
 
 
 def fuse_paths(
-    gyro: CameraPath, visual: CameraPath, window_s: float = FUSION_WINDOW_S
+    gyro: CameraPath, shifts: CameraPath, window_s: float = FUSION_WINDOW_S
 ) -> CameraPath:
-    """Complementary fusion: the gyro's path for fast motion (crisp, blind to nothing the lens
-    sees), the picture's for slow motion (which includes travel and parallax a gyro cannot
-    see) and for zoom."""
+    """Complementary fusion of image shifts: the gyro's for fast motion (crisp, blind to nothing
+    the lens sees turn), the picture's for slow motion (which includes travel and parallax a
+    gyro cannot see). Roll and zoom stay the gyro's."""
     rate = (len(gyro) - 1) / max(float(gyro.times.seconds[-1]), 1e-9)
     window = max(1, int(round(window_s * rate)))
-    slow = uniform_filter1d(visual.params - gyro.params, window, axis=0, mode="nearest")
-    params = gyro.params + slow
-    params[:, 3] = visual.params[:, 3]
+    params = gyro.params.copy()
+    slow = uniform_filter1d(shifts.params[:, :2] - params[:, :2], window, axis=0, mode="nearest")
+    params[:, :2] += slow
     return replace(gyro, params=params, source="fused")

@@ -24,6 +24,8 @@ HIGH_PASS_S = 0.5
 TRUSTED_CORRELATION = 0.6
 """Below this correlation after sync, the gyro does not explain the picture."""
 IN_CAMERA_SETTING = "the camera's settings say its electronic stabilization (HyperSmooth) was on"
+SHAKE_RAD_S = 0.05
+"""Fast turning (rad/s RMS) below which a camera counts as still for the sync."""
 DRIFT_MIN_S = 20.0
 """Clips at least this long get an offset at each end, for slow clock drift."""
 
@@ -142,11 +144,21 @@ def estimate_sync(
     return SyncResult(float(np.mean(ends)), result.confidence, result.focal_px, drift, middle)
 
 
+def shaken(imu: ImuSamples) -> bool:
+    """Whether the gyro saw enough fast turning (above ``SHAKE_RAD_S`` RMS after the same
+    high-pass as the sync) for a missing match with the picture to mean anything."""
+    rate = (len(imu.times) - 1) / max(float(imu.times[-1] - imu.times[0]), 1e-9)
+    window = max(3, int(round(HIGH_PASS_S * rate)) | 1)
+    fast = _high_pass(imu.gyro[:, :2], window)
+    return float(np.sqrt((fast**2).sum(axis=1).mean())) > SHAKE_RAD_S
+
+
 def in_camera_stabilization(imu: ImuSamples, sync: SyncResult) -> str | None:
-    """Why the picture no longer follows the gyro (stabilized in camera), or None if it does."""
+    """Why the picture no longer follows the gyro (stabilized in camera), or None if it does
+    (or if the camera hardly moved, so that nothing can be told)."""
     if imu.stabilized_in_camera:
         return IN_CAMERA_SETTING
-    if not sync.trusted:
+    if not sync.trusted and shaken(imu):
         return (
             f"picture motion does not follow the gyro (correlation {sync.confidence:.2f} at "
             f"best, under {TRUSTED_CORRELATION})"
