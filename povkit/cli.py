@@ -63,7 +63,11 @@ def _add_gyro_options(p) -> None:
         "--gyro-offset", type=float, metavar="MS", help="gyro clock lead over the video (found)"
     )
     p.add_argument(
-        "--rolling-shutter", type=float, default=0.0, metavar="MS", help="sensor readout time (0)"
+        "--rolling-shutter",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="sensor readout: frames are timed at their middle row (0)",
     )
 
 
