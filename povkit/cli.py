@@ -103,7 +103,7 @@ def _add_motion(commands) -> None:
         "--source",
         default="auto",
         choices=["auto", "gyro", "visual", "fused"],
-        help="gyro if present and trustworthy (auto), gyro, picture, or gyro with picture zoom",
+        help="fused gyro if present and trustworthy, else picture (auto); gyro; visual; fused",
     )
     _add_gyro_options(p)
     p.set_defaults(run=_run_motion)
