@@ -10,13 +10,16 @@ from pathlib import Path
 import numpy as np
 
 from povkit.errors import UsageError, log
-from povkit.io.motion_file import load_camera_path
+from povkit.io.motion_file import load_motion
 from povkit.io.video import check_output_path, probe
+from povkit.motion.shift import measure_shifts
+from povkit.motion.source import check_motion_options, estimate_motion
 from povkit.motion.visual import TrackingOptions, measure_visual_motion
+from povkit.plan.horizon import lock_horizon
 from povkit.plan.stabilize import check_plan_options, plan_stabilization
 from povkit.progress import progress
 from povkit.render.pipeline import render_plan
-from povkit.types import CameraPath, VideoInfo, WarpPlan
+from povkit.types import CameraPath, MotionEstimate, VideoInfo, WarpPlan
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,12 @@ class StabilizeResult:
     render_seconds: float
     invalid_steps: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    motion: dict = field(default_factory=dict)
+    """Where the camera motion came from: ``MotionEstimate.to_dict()`` less its notes."""
 
     def to_dict(self) -> dict:
         return {
+            **self.motion,
             "output": self.output,
             "frames": self.frames,
             "method": self.method,
@@ -69,36 +75,87 @@ def measure_motion(
     return camera_path
 
 
+def estimate_camera_motion(
+    path: str | os.PathLike,
+    *,
+    gyro: str = "auto",
+    source: str = "auto",
+    gyro_offset_ms: float | None = None,
+    rolling_shutter_ms: float = 0.0,
+    info: VideoInfo | None = None,
+    warn_without_telemetry: bool = False,
+) -> MotionEstimate:
+    """How the camera moved in ``path``, from its gyro (synced to the picture) or the picture."""
+    info = info or probe(path)
+
+    def measure_visual() -> CameraPath:
+        return measure_motion(path, info=info)
+
+    def quick_shifts() -> CameraPath:
+        with progress("syncing the gyro", info.frame_count) as tick:
+            shifts, report = measure_shifts(path, info=info, on_frame=tick)
+        report.warn_if_damaged(info)
+        return shifts
+
+    return estimate_motion(
+        path,
+        measure_visual,
+        quick_shifts,
+        gyro=gyro,
+        source=source,
+        gyro_offset_ms=gyro_offset_ms,
+        readout_ms=rolling_shutter_ms,
+        warn_without_telemetry=warn_without_telemetry,
+    )
+
+
 def stabilize(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
     *,
+    gyro: str = "auto",
+    gyro_offset_ms: float | None = None,
+    rolling_shutter_ms: float = 0.0,
+    horizon_lock: float = 0.0,
     method: str = "adaptive",
     smoothness: float | None = None,
     max_zoom: float = 1.25,
     dynamic_zoom: bool = False,
     crf: float = 18,
     preset: str = "veryfast",
-    motion: str | os.PathLike | None = None,
+    motion_file: str | os.PathLike | None = None,
 ) -> StabilizeResult:
     """Stabilize ``input_path`` into ``output_path``, keeping frame times and audio.
 
-    ``motion`` is a motion file saved by ``povkit motion --save`` for this clip: planning then
-    starts from it instead of measuring the motion again.
+    ``gyro`` is "auto" (the file's own telemetry or a sidecar log), "off", or a log file; the
+    gyro path is used when it is there and trustworthy, the picture's motion otherwise.
+    ``motion_file`` is a motion file saved by ``povkit motion --save`` for this clip: planning
+    then starts from it instead of measuring the motion again.
     """
     try:
         check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    check_motion_options(gyro=gyro, source="auto")
+    if not 0 <= horizon_lock <= 100:
+        raise UsageError(f"--horizon-lock is a percentage within 0 and 100, got {horizon_lock:g}")
     if not 0 <= crf <= 51:
         raise UsageError(f"crf must be between 0 and 51, got {crf:g}")
     started = time.perf_counter()
     info = probe(input_path)
     output = check_output_path(input_path, output_path)
-    if motion is None:
-        camera_path = measure_motion(input_path, info=info)
+    if motion_file is not None:
+        motion = load_motion(motion_file, video=input_path)
     else:
-        camera_path = load_camera_path(motion, video=input_path)
+        motion = estimate_camera_motion(
+            input_path,
+            gyro=gyro,
+            gyro_offset_ms=gyro_offset_ms,
+            rolling_shutter_ms=rolling_shutter_ms,
+            info=info,
+            warn_without_telemetry=gyro == "auto",
+        )
+    camera_path = motion.path
     plan = plan_stabilization(
         camera_path,
         method=method,
@@ -106,6 +163,16 @@ def stabilize(
         max_zoom=max_zoom,
         dynamic_zoom=dynamic_zoom,
     )
+    if horizon_lock and motion.level_roll is None:
+        log.warning("horizon lock needs the camera's gyro and accelerometer; left off")
+    elif horizon_lock:
+        plan = lock_horizon(
+            plan,
+            motion.level_roll,
+            camera_path.times.seconds,
+            amount=horizon_lock / 100,
+            max_zoom=max_zoom,
+        )
     analysed = time.perf_counter()
     frames = render(input_path, output, plan, crf=crf, preset=preset, info=info)
     finished = time.perf_counter()
@@ -118,7 +185,8 @@ def stabilize(
         analysis_seconds=analysed - started,
         render_seconds=finished - analysed,
         invalid_steps=int((~camera_path.valid).sum()),
-        notes=plan.notes,
+        notes=motion.notes + plan.notes,
+        motion={k: v for k, v in motion.to_dict().items() if k != "notes"},
     )
 
 

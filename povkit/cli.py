@@ -50,10 +50,33 @@ def _add_stabilize(commands) -> None:
     p.add_argument("--max-zoom", type=float, default=1.25, help="largest crop zoom (1.25)")
     p.add_argument("--dynamic-zoom", action="store_true", help="let the zoom vary smoothly")
     _add_encoding_options(p)
+    _add_gyro_options(p)
+    p.add_argument(
+        "--horizon-lock", type=float, default=0.0, metavar="PCT", help="level the horizon (0-100)"
+    )
     p.add_argument(
         "--motion", help="motion file from 'povkit motion IN --save FILE' (skips measuring)"
     )
     p.set_defaults(run=_run_stabilize)
+
+
+def _add_gyro_options(p) -> None:
+    p.add_argument(
+        "--gyro",
+        default="auto",
+        metavar="auto|off|FILE",
+        help="camera telemetry: the file's own or a sidecar .gcsv/.csv (auto), none, or a log",
+    )
+    p.add_argument(
+        "--gyro-offset", type=float, metavar="MS", help="gyro clock lead over the video (found)"
+    )
+    p.add_argument(
+        "--rolling-shutter",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="sensor readout: frames are timed at their middle row (0)",
+    )
 
 
 def _run_stabilize(args) -> tuple[dict, str]:
@@ -68,7 +91,11 @@ def _run_stabilize(args) -> tuple[dict, str]:
         dynamic_zoom=args.dynamic_zoom,
         crf=args.crf,
         preset=args.preset,
-        motion=args.motion,
+        gyro=args.gyro,
+        gyro_offset_ms=args.gyro_offset,
+        rolling_shutter_ms=args.rolling_shutter,
+        horizon_lock=args.horizon_lock,
+        motion_file=args.motion,
     )
     data = result.to_dict()
     text = (
@@ -81,24 +108,38 @@ def _run_stabilize(args) -> tuple[dict, str]:
 def _add_motion(commands) -> None:
     p = commands.add_parser("motion", help="measure how the camera moved, frame by frame")
     p.add_argument("input", help="video to analyse")
+    p.add_argument(
+        "--source",
+        default="auto",
+        choices=["auto", "gyro", "visual", "fused"],
+        help="fused gyro if present and trustworthy, else picture (auto); gyro; visual; fused",
+    )
+    _add_gyro_options(p)
     p.add_argument("--save", help="also write the motion to FILE.npz, for stabilize --motion")
     p.set_defaults(run=_run_motion)
 
 
 def _run_motion(args) -> tuple[dict, str]:
-    from povkit.api import measure_motion
-    from povkit.io.motion_file import checked_motion_file, save_camera_path
+    from povkit.api import estimate_camera_motion
+    from povkit.io.motion_file import checked_motion_file, save_motion
 
     if args.save:
         checked_motion_file(args.save)
-    path = measure_motion(args.input)
+    estimate = estimate_camera_motion(
+        args.input,
+        gyro=args.gyro,
+        source=args.source,
+        gyro_offset_ms=args.gyro_offset,
+        rolling_shutter_ms=args.rolling_shutter,
+    )
     if args.save:
-        save_camera_path(path, args.save, video=args.input)
+        save_motion(estimate, args.save, video=args.input)
+    path = estimate.path
     steps = path.steps
     seconds = path.times.seconds
     data = {
         "input": args.input,
-        "source": path.source,
+        **estimate.to_dict(),
         "frames": len(path),
         "frame_size": list(path.frame_size),
         "invalid_steps": int((~path.valid).sum()),

@@ -119,8 +119,58 @@ class WarpPlan:
 
 @dataclass(frozen=True)
 class ImuSamples:
-    """Inertial samples: angular velocity (rad/s) and acceleration (m/s^2) at times in seconds."""
+    """Inertial samples on the video clock (seconds), in camera axes.
+
+    ``gyro`` is (N, 3) angular velocity in rad/s as (yaw, pitch, roll) rates: yaw turns the view
+    right, pitch tilts it up, roll turns it clockwise as the wearer sees it (``povkit.synth``'s
+    convention). ``accel`` is (N, 3) in m/s^2 along x right, y down, z forward, pointing down:
+    a level camera at rest reads (0, +9.81, 0). Cameras that record their own orientation add
+    quaternions (w, x, y, z) at ``orientation_times``: ``camera_orientation`` (GoPro CORI) and
+    ``image_orientation`` (IORI, what in-camera stabilization kept), and ``gravity`` (GRAV).
+    """
 
     times: np.ndarray
     gyro: np.ndarray
     accel: np.ndarray | None = None
+    orientation_times: np.ndarray | None = None
+    camera_orientation: np.ndarray | None = None
+    image_orientation: np.ndarray | None = None
+    gravity: np.ndarray | None = None
+    axes: str = ""
+    """How the sensor's axes map onto the camera's, as the file states it (GoPro ORIN, gcsv
+    ``orientation``); empty where the reader's own convention applies."""
+    model: str = ""
+    """The camera or logger that wrote the samples."""
+    stabilized_in_camera: bool | None = None
+    """What the file says about in-camera (electronic) stabilization; None where it says nothing."""
+
+
+@dataclass(frozen=True)
+class MotionEstimate:
+    """A camera path and where it came from, with the gyro sync figures when there was one."""
+
+    path: CameraPath
+    source: str
+    gyro_offset_ms: float | None = None
+    sync_confidence: float | None = None
+    in_camera_stabilized: bool = False
+    focal_px: float | None = None
+    drift_ppm: float | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    level_roll: np.ndarray | None = None
+    """Per frame, the camera's roll from level (radians, clockwise), where an accelerometer
+    told it: what ``--horizon-lock`` turns back."""
+
+    def to_dict(self) -> dict:
+        def rounded(value: float | None, digits: int) -> float | None:
+            return None if value is None else round(value, digits)
+
+        return {
+            "source": self.source,
+            "gyro_offset_ms": rounded(self.gyro_offset_ms, 3),
+            "sync_confidence": rounded(self.sync_confidence, 4),
+            "in_camera_stabilized": self.in_camera_stabilized,
+            "focal_px": rounded(self.focal_px, 2),
+            "drift_ppm": rounded(self.drift_ppm, 1),
+            "notes": list(self.notes),
+        }

@@ -8,7 +8,7 @@ import pytest
 from povkit import api
 from povkit.cli import main
 from povkit.errors import InputError
-from povkit.io.motion_file import load_camera_path, save_camera_path
+from povkit.io.motion_file import load_motion, save_motion
 from povkit.io.synthetic import write_synthetic_clip
 
 
@@ -20,40 +20,42 @@ def clip(tmp_path_factory):
 
 
 def test_saved_motion_loads_exactly(clip, tmp_path):
-    measured = api.measure_motion(clip)
-    loaded = load_camera_path(
-        save_camera_path(measured, tmp_path / "m.npz", video=clip), video=clip
-    )
-    np.testing.assert_array_equal(loaded.params, measured.params)
-    np.testing.assert_array_equal(loaded.valid, measured.valid)
-    np.testing.assert_array_equal(loaded.times.pts, measured.times.pts)
-    np.testing.assert_array_equal(loaded.still_share, measured.still_share)
-    assert loaded.times.time_base == measured.times.time_base
-    assert (loaded.frame_size, loaded.source) == (measured.frame_size, measured.source)
+    measured = api.estimate_camera_motion(clip, gyro="off")
+    loaded = load_motion(save_motion(measured, tmp_path / "m.npz", video=clip), video=clip)
+    assert loaded.to_dict() == measured.to_dict() and loaded.level_roll is None
+    path, original = loaded.path, measured.path
+    np.testing.assert_array_equal(path.params, original.params)
+    np.testing.assert_array_equal(path.valid, original.valid)
+    np.testing.assert_array_equal(path.times.pts, original.times.pts)
+    np.testing.assert_array_equal(path.still_share, original.still_share)
+    assert path.times.time_base == original.times.time_base
+    assert (path.frame_size, path.source) == (original.frame_size, original.source)
 
 
 def test_stabilize_from_saved_motion_skips_measuring(clip, tmp_path, capsys, monkeypatch):
     motion = tmp_path / "walk.npz"
-    assert main(["motion", str(clip), "--save", str(motion), "--json"]) == 0
+    assert main(["motion", str(clip), "--gyro", "off", "--save", str(motion), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["saved"] == str(motion)
-    fresh = api.stabilize(clip, tmp_path / "fresh.mp4")
+    fresh = api.stabilize(clip, tmp_path / "fresh.mp4", gyro="off")
 
     def no_measuring(*args, **kwargs):
         raise AssertionError("motion was measured again")
 
-    monkeypatch.setattr(api, "measure_motion", no_measuring)
+    monkeypatch.setattr(api, "estimate_camera_motion", no_measuring)
     args = ["stabilize", str(clip), "-o", str(tmp_path / "again.mp4"), "--motion", str(motion)]
     assert main([*args, "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["frames"] == fresh.frames and again["zoom"] == round(fresh.zoom, 4)
+    assert again["source"] == "visual" and again["warnings"] == []
 
 
 def test_motion_of_another_video_is_refused(clip, tmp_path, capsys):
     other = tmp_path / "other.mp4"
     write_synthetic_clip(other, seconds=2, width=320, height=180, seed=5)
-    motion = save_camera_path(api.measure_motion(other), tmp_path / "other.npz", video=other)
+    estimate = api.estimate_camera_motion(other, gyro="off")
+    motion = save_motion(estimate, tmp_path / "other.npz", video=other)
     with pytest.raises(InputError, match="measured on other.mp4"):
-        load_camera_path(motion, video=clip)
+        load_motion(motion, video=clip)
     junk = tmp_path / "junk.npz"
     junk.write_text("not numpy")
     code = main(["stabilize", str(clip), "-o", str(tmp_path / "o.mp4"), "--motion", str(junk)])

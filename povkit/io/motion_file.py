@@ -1,12 +1,14 @@
 """Measured camera motion saved beside a clip, so re-planning never decodes the video again.
 
-A motion file (``.npz``) holds one ``CameraPath`` and the identity of the video it was measured
-on (name, byte size, frame size): stabilizing with other settings loads it instead of tracking,
-and a file measured on another video is refused rather than silently misapplied.
+A motion file (``.npz``) holds one ``MotionEstimate`` (the camera path, where it came from, the
+gyro sync figures and the level) and the identity of the video it was measured on (name, byte
+size): stabilizing with other settings loads it instead of measuring, and a file measured on
+another video is refused rather than silently misapplied.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -14,9 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from povkit.errors import InputError
-from povkit.types import CameraPath, FrameTimes
+from povkit.types import CameraPath, FrameTimes, MotionEstimate
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_FIGURES = (
+    "source",
+    "gyro_offset_ms",
+    "sync_confidence",
+    "in_camera_stabilized",
+    "focal_px",
+    "drift_ppm",
+)
 
 
 def _video_identity(video: str | os.PathLike) -> np.ndarray:
@@ -33,13 +43,16 @@ def checked_motion_file(file: str | os.PathLike) -> Path:
     return file
 
 
-def save_camera_path(
-    path: CameraPath, file: str | os.PathLike, *, video: str | os.PathLike
+def save_motion(
+    estimate: MotionEstimate, file: str | os.PathLike, *, video: str | os.PathLike
 ) -> Path:
-    """Write ``path`` (measured on ``video``) to ``file``; complete or not at all."""
+    """Write ``estimate`` (measured on ``video``) to ``file``; complete or not at all."""
     file = checked_motion_file(file)
+    path = estimate.path
+    figures = {name: getattr(estimate, name) for name in _FIGURES}
+    figures["notes"] = list(estimate.notes)
+    empty = np.array([])
     partial = file.with_name(f".{file.stem}.partial.npz")
-    still = path.still_share if path.still_share is not None else np.array([])
     try:
         with open(partial, "wb") as out:
             np.savez(
@@ -53,8 +66,10 @@ def save_camera_path(
                 params=path.params,
                 valid=path.valid,
                 frame_size=np.array(path.frame_size),
-                source=np.array(path.source),
-                still_share=still,
+                path_source=np.array(path.source),
+                still_share=empty if path.still_share is None else path.still_share,
+                level_roll=empty if estimate.level_roll is None else estimate.level_roll,
+                figures=np.array(json.dumps(figures)),
             )
         os.replace(partial, file)
     finally:
@@ -62,8 +77,8 @@ def save_camera_path(
     return file
 
 
-def load_camera_path(file: str | os.PathLike, *, video: str | os.PathLike) -> CameraPath:
-    """The camera path saved in ``file``, checked to have been measured on ``video``."""
+def load_motion(file: str | os.PathLike, *, video: str | os.PathLike) -> MotionEstimate:
+    """The motion estimate saved in ``file``, checked to have been measured on ``video``."""
     try:
         with np.load(file, allow_pickle=False) as data:
             if int(data["version"]) != FORMAT_VERSION:
@@ -77,17 +92,21 @@ def load_camera_path(file: str | os.PathLike, *, video: str | os.PathLike) -> Ca
                     f"{file}: measured on {name} ({size} bytes), not on {video}; "
                     f"measure this video with: povkit motion {video} --save FILE"
                 )
-            still = data["still_share"]
+            still, level = data["still_share"], data["level_roll"]
             numerator, denominator = data["time_base"].tolist()
-            return CameraPath(
+            path = CameraPath(
                 times=FrameTimes(data["pts"], Fraction(numerator, denominator)),
                 params=data["params"],
                 valid=data["valid"],
                 frame_size=tuple(float(v) for v in data["frame_size"]),
-                source=str(data["source"]),
+                source=str(data["path_source"]),
                 still_share=still if len(still) else None,
             )
-    except (OSError, KeyError, ValueError) as exc:
+            figures = json.loads(str(data["figures"]))
+            notes = tuple(figures.pop("notes"))
+            level_roll = level if len(level) else None
+            return MotionEstimate(path, notes=notes, level_roll=level_roll, **figures)
+    except (OSError, KeyError, ValueError, TypeError) as exc:
         raise InputError(
             f"{file}: not a readable povkit motion file ({exc}); "
             "write one with: povkit motion VIDEO --save FILE.npz"

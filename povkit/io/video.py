@@ -92,8 +92,40 @@ _KNOWN_DATA_HANDLERS = {"GoPro MET": "gpmd", "GoPro TCD": "tmcd", "GoPro SOS": "
 
 def _data_stream_name(stream) -> str:
     """A data track's kind: the MP4 tag for well-known tracks, else its handler name."""
-    handler = stream.metadata.get("handler_name", "").strip("\x00\x0b ")
+    handler = stream.metadata.get("handler_name", "").strip("\x00\t\x0b ")
     return _KNOWN_DATA_HANDLERS.get(handler, handler or "data")
+
+
+def data_packet_spans(path: str | os.PathLike, kind: str) -> list[tuple[float, float]]:
+    """(start, duration) in seconds of each non-empty packet of the first data track of
+    ``kind`` (e.g. ``"gpmd"``), on the same clock as the video's timestamps; [] if none.
+
+    A packet that runs past the end of the picture and sound (the last one, usually) is cut
+    there: the camera stopped sampling when it stopped recording.
+    """
+    with _open_input(path) as container:
+        tracks = [s for s in container.streams if s.type == "data" and _data_stream_name(s) == kind]
+        if not tracks:
+            return []
+        track, base = tracks[0], float(tracks[0].time_base)
+        media_end = max(
+            (_stream_end_s(s) for s in container.streams if s.type in ("video", "audio")),
+            default=float("inf"),
+        )
+        spans = []
+        with contextlib.suppress(*_DECODE_ERRORS):
+            for packet in container.demux(track):
+                if packet.size and packet.pts is not None:
+                    start = packet.pts * base
+                    end = min(start + (packet.duration or 0) * base, max(media_end, start))
+                    spans.append((start, end - start))
+        return spans
+
+
+def _stream_end_s(stream) -> float:
+    if stream.duration and stream.time_base:
+        return float((stream.duration + (stream.start_time or 0)) * stream.time_base)
+    return float("inf")
 
 
 def _scan(container, stream, path) -> tuple[av.VideoFrame, np.ndarray]:

@@ -1,0 +1,58 @@
+"""Global picture shift per frame by phase correlation: the cheap picture motion a gyro sync needs.
+
+Syncing the gyro compares horizontal and vertical image motion with the gyro's turns, so it
+needs neither roll nor zoom nor outlier-robust tracking: one phase correlation of small grey
+frames per step (a fraction of a millisecond) instead of corner tracking, and the pass costs
+little more than decoding.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from povkit.errors import InputError
+from povkit.io.video import ReadReport, VideoReader, luma
+from povkit.motion.visual import analysis_size, camera_path_from_steps
+from povkit.types import CameraPath, FrameTimes, VideoInfo
+
+SHIFT_WIDTH = 256
+"""Analysis width in square pixels: on the Karma clip, gyro and shifts correlate 0.89 at 256 px
+against 0.65 at 128 px, for the same time (decoding dominates)."""
+MIN_RESPONSE = 0.05
+"""Phase-correlation peaks weaker than this (no common texture: a cut, darkness) are unknown."""
+
+
+def measure_shifts(
+    path: str | os.PathLike,
+    *,
+    info: VideoInfo | None = None,
+    width: int = SHIFT_WIDTH,
+    on_frame: Callable[[], None] | None = None,
+) -> tuple[CameraPath, ReadReport]:
+    """Decode ``path`` once and measure the content shift of every frame step (no roll/zoom)."""
+    with VideoReader(path, info) as reader:
+        info = reader.info
+        size = analysis_size(info, width)
+        window = cv2.createHanningWindow(size, cv2.CV_32F)
+        steps, valid, pts = [np.zeros(4)], [True], []
+        previous = None
+        for frame in reader.frames():
+            pts.append(frame.pts)
+            grey = cv2.resize(luma(frame), size, interpolation=cv2.INTER_AREA).astype(np.float32)
+            if previous is not None:
+                (dx, dy), response = cv2.phaseCorrelate(previous, grey, window)
+                steps.append(np.array([dx, dy, 0.0, 0.0]))
+                valid.append(response >= MIN_RESPONSE)
+            previous = grey
+            if on_frame:
+                on_frame()
+        report = reader.report
+    if not pts:
+        raise InputError(f"{path}: no decodable video frames (file damaged or codec unsupported)")
+    times = FrameTimes(np.array(pts, dtype=np.int64), info.time_base)
+    scale = size[0] / info.display_width
+    return camera_path_from_steps(np.array(steps), np.array(valid), times, info, scale), report

@@ -1,0 +1,46 @@
+"""Horizon lock: turn each frame's roll correction towards level, within the crop."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from povkit.plan.crop import required_zoom, shrink_to_fit, smooth_zoom_envelope
+from povkit.plan.smoothing import mean_rate
+from povkit.types import WarpPlan
+
+
+def lock_horizon(
+    plan: WarpPlan,
+    level_roll: np.ndarray,
+    times: np.ndarray,
+    *,
+    amount: float,
+    max_zoom: float,
+) -> WarpPlan:
+    """Blend each frame's roll correction with the one that levels it (``amount`` 0-1).
+
+    ``level_roll`` is the camera's roll from level per frame (clockwise positive): the content
+    is turned by its opposite, so rotating it back by ``level_roll`` levels the horizon. The zoom
+    is then recomputed as the planner does (static, or a smooth envelope where it varied).
+    """
+    if not 0 <= amount <= 1:
+        raise ValueError(f"horizon lock amount must be within 0 and 1, got {amount}")
+    size = plan.frame_size
+    corrections = plan.corrections.copy()
+    corrections[:, 2] = (1 - amount) * corrections[:, 2] + amount * level_roll
+    fitted = shrink_to_fit(corrections[:, :3], size, max_zoom)
+    notes = list(plan.notes)
+    kept = np.abs(fitted[:, 2] - corrections[:, 2]) > 1e-9
+    if kept.any():
+        notes.append(f"the horizon gave way to the crop on {kept.sum()} of {len(plan)} frames")
+    corrections[:, :3] = fitted
+    needed = required_zoom(fitted, size)
+    if np.ptp(plan.zoom) > 0:
+        zoom = smooth_zoom_envelope(needed, window=max(1, round(mean_rate(times))))
+    else:
+        zoom = np.full(len(plan), needed.max(initial=1.0))
+    return replace(
+        plan, corrections=corrections, zoom=np.minimum(zoom, max_zoom), notes=tuple(notes)
+    )

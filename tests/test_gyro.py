@@ -1,0 +1,211 @@
+"""Gyro motion against synthetic truth, time sync, and falling back to the picture politely."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from povkit.api import estimate_camera_motion
+from povkit.cli import main
+from povkit.geometry import compose_steps, frame_center
+from povkit.io.synthetic import write_synthetic_clip
+from povkit.io.telemetry import read_telemetry, write_plain_csv
+from povkit.motion.gyro import (
+    frame_rotations,
+    gyro_camera_path,
+    image_steps,
+    integrate_orientation,
+    level_roll,
+)
+from povkit.motion.shift import measure_shifts
+from povkit.motion.sync import SyncResult, estimate_sync, in_camera_stabilization, shaken
+from povkit.motion.visual import measure_visual_motion
+from povkit.plan.horizon import lock_horizon
+from povkit.plan.stabilize import plan_stabilization
+from povkit.synth import head_camera_motion
+from povkit.types import FrameTimes
+
+MOTION = {"seconds": 4.0, "width": 320, "height": 180}
+SEED = 5
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """A 4 s 320x180 synthetic walk, its truth, and its visual path."""
+    path = tmp_path_factory.mktemp("gyro") / "walk.mp4"
+    truth = write_synthetic_clip(path, seed=SEED, **MOTION)
+    visual, _ = measure_visual_motion(path)
+    return path, truth, visual
+
+
+def _times(truth) -> FrameTimes:
+    return FrameTimes(np.round(truth.times * 90000).astype(np.int64), time_base=1 / 90000)
+
+
+def test_gyro_steps_follow_the_truth():
+    """Frame-to-frame image motion from integrated gyro rates matches the synthetic truth."""
+    truth = head_camera_motion(seed=SEED, **MOTION)
+    orientation = integrate_orientation(truth.gyro)
+    steps = image_steps(frame_rotations(orientation, truth.times), truth.focal_px)
+    truth_steps = np.diff(truth.content_path(), axis=0)
+    np.testing.assert_allclose(steps[1:, :2], truth_steps[:, :2], atol=0.15)
+    np.testing.assert_allclose(steps[1:, 2], truth_steps[:, 2], atol=5e-4)
+    path = gyro_camera_path(orientation, _times(truth), (320.0, 180.0), focal_px=truth.focal_px)
+    # the same composition of steps as the visual estimator's, so the paths are comparable
+    np.testing.assert_allclose(path.params, compose_steps(steps, frame_center((320, 180))))
+    assert path.source == "gyro"
+
+
+@pytest.mark.parametrize("offset_ms", [-500.0, -123.4, 0.0, 37.7, 500.0])
+def test_sync_recovers_offset_within_1ms(clip, offset_ms):
+    """Acceptance 2: offsets from -500 to +500 ms, with gyro noise and bias."""
+    _, truth, visual = clip
+    gyro = head_camera_motion(
+        seed=SEED,
+        gyro_offset_ms=offset_ms,
+        gyro_noise=0.01,
+        gyro_bias=(0.01, -0.02, 0.005),
+        **MOTION,
+    ).gyro
+    sync = estimate_sync(gyro, visual)
+    assert sync.offset_s * 1000 == pytest.approx(offset_ms, abs=1.0)
+    assert sync.confidence > 0.9
+    assert sync.focal_px == pytest.approx(truth.focal_px, rel=0.05)
+
+
+def _json(capsys, *args):
+    code = main([str(a) for a in args] + ["--json"])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_motion_and_stabilize_use_a_sidecar_gyro_log(clip, capsys, tmp_path):
+    path, _, _ = clip
+    truth = head_camera_motion(seed=SEED, gyro_offset_ms=80, **MOTION)
+    video = tmp_path / "walk.mp4"
+    video.write_bytes(path.read_bytes())
+    write_plain_csv(tmp_path / "walk.csv", truth.gyro)
+    motion = _json(capsys, "motion", video, "--source", "gyro")
+    assert motion["source"] == "gyro" and motion["warnings"] == []
+    assert motion["gyro_offset_ms"] == pytest.approx(80, abs=1)
+    assert motion["sync_confidence"] > 0.9 and motion["in_camera_stabilized"] is False
+    fused = _json(capsys, "motion", video, "--source", "fused")
+    assert fused["source"] == "fused"
+    visual = _json(capsys, "motion", video, "--source", "visual")
+    assert visual["source"] == "visual" and visual["gyro_offset_ms"] is None
+    given = _json(capsys, "motion", video, "--gyro-offset", "80")
+    assert given["gyro_offset_ms"] == 80 and given["source"] == "fused"
+    result = _json(capsys, "stabilize", video, "-o", tmp_path / "out.mp4")
+    assert result["source"] == "fused" and result["warnings"] == []
+
+
+def test_no_telemetry_or_a_short_log_falls_back_with_one_warning(clip, capsys, tmp_path):
+    """Acceptance 6: no telemetry, or a CSV that does not cover the clip."""
+    path, _, _ = clip
+    result = _json(capsys, "stabilize", path, "-o", tmp_path / "plain.mp4")
+    assert result["source"] == "visual" and len(result["warnings"]) == 1
+    assert "no motion telemetry" in result["warnings"][0]
+
+    truth = head_camera_motion(seed=SEED, **MOTION)
+    short = tmp_path / "short.csv"
+    keep = truth.gyro.times < 1.5
+    write_plain_csv(short, type(truth.gyro)(truth.gyro.times[keep], truth.gyro.gyro[keep]))
+    result = _json(capsys, "stabilize", path, "-o", tmp_path / "short.mp4", "--gyro", short)
+    assert result["source"] == "visual" and len(result["warnings"]) == 1
+    assert "covers" in result["warnings"][0]
+
+    broken = tmp_path / "broken.gcsv"
+    broken.write_text("GYROFLOW IMU LOG\nversion,1.3\n")
+    result = _json(capsys, "motion", path, "--gyro", broken)
+    assert result["source"] == "visual" and len(result["warnings"]) == 1
+
+
+def test_gyro_usage_mistakes(clip, capsys, tmp_path):
+    path, _, _ = clip
+    assert main(["motion", str(path), "--gyro", str(tmp_path / "none.csv")]) == 2
+    assert main(["motion", str(path), "--gyro", "off", "--source", "gyro"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.real
+def test_truncated_gpmd_track_falls_back(real_clip, capsys, tmp_path):
+    """Acceptance 6: a GoPro file whose telemetry stops after 3 s of a 12 s clip."""
+    import av
+
+    source = real_clip("gyro/gopro_karma_drone.mp4")
+    damaged = tmp_path / "karma.mp4"
+    damaged.write_bytes(source.read_bytes())
+    with av.open(str(source)) as container:
+        track = next(s for s in container.streams if s.type == "data" and s.index == 3)
+        packets = [(p.pos, p.size) for p in container.demux(track) if p.size]
+    with damaged.open("r+b") as handle:
+        for position, size in packets[3:]:
+            handle.seek(position)
+            handle.write(bytes(size))
+    result = _json(capsys, "motion", damaged)
+    assert result["source"] == "visual" and len(result["warnings"]) == 1
+    assert "covers" in result["warnings"][0]
+
+
+@pytest.mark.real
+def test_karma_drone_syncs(real_clip):
+    """Acceptance 3: the Karma clip syncs with gyro and picture motion correlated >= 0.8."""
+    estimate = estimate_camera_motion(real_clip("gyro/gopro_karma_drone.mp4"))
+    assert estimate.source == "fused" and not estimate.in_camera_stabilized
+    assert estimate.sync_confidence >= 0.8
+    # measured: about -15 ms (gyro clock behind the video), +-1 frame (33 ms)
+    assert -50 < estimate.gyro_offset_ms < 20
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("clip", ["gopro_max_walk.mp4", "gopro_hero7_hypersmooth_walk.mp4"])
+def test_walks_are_flagged_as_stabilized_in_camera(real_clip, clip, caplog):
+    """Acceptance 3: HyperSmooth clips are flagged, with the reason, and fall back visually."""
+    estimate = estimate_camera_motion(real_clip(f"gyro/{clip}"))
+    assert estimate.in_camera_stabilized and estimate.source == "visual"
+    assert "stabiliz" in estimate.notes[0]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("clip", ["gopro_max_walk.mp4", "gopro_hero7_hypersmooth_walk.mp4"])
+def test_stabilized_in_camera_is_seen_in_the_picture_too(real_clip, clip):
+    """Without the camera's setting, the picture not following the gyro gives it away."""
+    path = real_clip(f"gyro/{clip}")
+    imu = replace(read_telemetry(path), stabilized_in_camera=None)
+    visual, _ = measure_shifts(path)
+    reason = in_camera_stabilization(imu, estimate_sync(imu, visual))
+    assert reason and "does not follow the gyro" in reason
+
+
+def test_horizon_lock_levels_the_output():
+    """Acceptance 2: with horizon lock the output roll stays within 0.5 degrees of level."""
+    truth = head_camera_motion(seed=SEED, gyro_noise=0.005, gyro_bias=(0.0, 0.0, 0.01), **MOTION)
+    imu = truth.gyro
+    times = _times(truth)
+    path = gyro_camera_path(
+        integrate_orientation(imu), times, (320.0, 180.0), focal_px=truth.focal_px
+    )
+    roll = np.interp(truth.times, imu.times, level_roll(imu))
+    plan = plan_stabilization(path)
+    locked = lock_horizon(plan, roll, truth.times, amount=1.0, max_zoom=1.25)
+    level = np.radians(0.5)
+    assert np.abs(plan.corrections[:, 2] - truth.actual[:, 2]).max() > level  # not level before
+    assert np.abs(locked.corrections[:, 2] - truth.actual[:, 2]).max() < level
+    assert locked.zoom.max() <= 1.25
+    half = lock_horizon(plan, roll, truth.times, amount=0.5, max_zoom=1.25)
+    np.testing.assert_allclose(
+        half.corrections[:, 2], (plan.corrections[:, 2] + locked.corrections[:, 2]) / 2
+    )
+
+
+def test_a_still_camera_is_not_called_stabilized_in_camera():
+    """No match with the picture means in-camera stabilization only if the gyro saw shake."""
+    shaky = head_camera_motion(seed=SEED, **MOTION)
+    still = head_camera_motion(seed=SEED, shake_scale=0, head_turns=0, whip_pans=0, **MOTION)
+    assert shaken(shaky.gyro) and not shaken(still.gyro)
+    untrusted = SyncResult(0.0, 0.1, 0.0)
+    assert in_camera_stabilization(still.gyro, untrusted) is None
+    assert "does not follow" in in_camera_stabilization(shaky.gyro, untrusted)
