@@ -99,6 +99,12 @@ def warp_planes(
         )
 
 
+MAP_STEP = 8
+"""Per-row warps compute their source maps every this many pixels and interpolate linearly
+in between (the maps are smooth: an affine map plus a piecewise-linear row motion), which
+makes a 1080p frame's maps some 20 times cheaper than computing every pixel."""
+
+
 def _remap_planes(
     planes: list[np.ndarray], matrix: np.ndarray, out_planes: list[np.ndarray], rows: RowMotion
 ) -> None:
@@ -107,18 +113,29 @@ def _remap_planes(
     inverse = np.linalg.inv(matrix)
     for index, (src, dst) in enumerate(zip(planes, out_planes, strict=True)):
         to_luma = np.eye(3) if index == 0 else _CHROMA_TO_LUMA
-        out_y, out_x = np.mgrid[: dst.shape[0], : dst.shape[1]].astype(np.float64)
+        out_y, out_x, crop = _coarse_grid(dst.shape)
         back = inverse @ to_luma
         x = back[0, 0] * out_x + back[0, 1] * out_y + back[0, 2]
         y = back[1, 0] * out_x + back[1, 1] * out_y + back[1, 2]
         x, y = rows.source(x, y)
         if index:
             x, y = 0.5 * x - 0.25, 0.5 * y - 0.25
-        cv2.remap(
-            src,
-            x.astype(np.float32),
-            y.astype(np.float32),
-            cv2.INTER_LINEAR,
-            dst=dst,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
+        map_x, map_y = (_upsampled(v.astype(np.float32), crop) for v in (x, y))
+        cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, dst=dst, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _coarse_grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, tuple[slice, slice]]:
+    """Pixel positions every ``MAP_STEP`` px, one beyond each edge, placed so that
+    ``cv2.resize`` by ``MAP_STEP`` lands each on its own pixel; and the crop of that resize
+    which is the plane (so edge pixels are interpolated, never clamped)."""
+    step = MAP_STEP
+    counts = [-(-size // step) + 2 for size in shape]
+    ys, xs = ((np.arange(count) - 1) * step + (step - 1) / 2 for count in counts)
+    grid_y, grid_x = np.meshgrid(ys, xs, indexing="ij")
+    crop = (slice(step, step + shape[0]), slice(step, step + shape[1]))
+    return grid_y, grid_x, crop
+
+
+def _upsampled(coarse: np.ndarray, crop: tuple[slice, slice]) -> np.ndarray:
+    size = (coarse.shape[1] * MAP_STEP, coarse.shape[0] * MAP_STEP)
+    return np.ascontiguousarray(cv2.resize(coarse, size, interpolation=cv2.INTER_LINEAR)[crop])
