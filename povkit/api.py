@@ -16,6 +16,7 @@ from povkit.motion.shift import measure_shifts
 from povkit.motion.source import check_motion_options, estimate_motion
 from povkit.motion.visual import TrackingOptions, measure_visual_motion
 from povkit.plan.horizon import lock_horizon
+from povkit.plan.rolling_shutter import add_rolling_shutter
 from povkit.plan.stabilize import check_plan_options, plan_stabilization
 from povkit.progress import progress
 from povkit.render.pipeline import render_plan
@@ -172,6 +173,12 @@ def stabilize(
             camera_path.times.seconds,
             amount=horizon_lock / 100,
             max_zoom=max_zoom,
+        )
+    if rolling_shutter_ms and motion.rolling_shutter is None:
+        log.warning("rolling-shutter correction needs the camera's gyro; left off")
+    elif motion.rolling_shutter is not None:
+        plan = add_rolling_shutter(
+            plan, motion.rolling_shutter, camera_path.times.seconds, max_zoom=max_zoom
         )
     analysed = time.perf_counter()
     frames = render(input_path, output, plan, crf=crf, preset=preset, info=info)

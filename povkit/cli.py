@@ -75,7 +75,7 @@ def _add_gyro_options(p) -> None:
         type=float,
         default=0.0,
         metavar="MS",
-        help="sensor readout: frames are timed at their middle row (0)",
+        help="sensor readout time: rows are corrected with the gyro (0: off)",
     )
 
 

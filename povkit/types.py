@@ -108,6 +108,10 @@ class WarpPlan:
     frame_size: tuple[float, float]
     method: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    rolling_shutter: np.ndarray | None = None
+    """(N, K, 3): per frame, the content's (dx, dy, angle) (display pixels, radians, as a
+    camera path step) at K evenly spaced rows from the first to the last, relative to the
+    middle row; rows are moved back to the middle row's time. None: global warps only."""
 
     def __len__(self) -> int:
         return len(self.zoom)
@@ -160,6 +164,9 @@ class MotionEstimate:
     level_roll: np.ndarray | None = None
     """Per frame, the camera's roll from level (radians, clockwise), where an accelerometer
     told it: what ``--horizon-lock`` turns back."""
+    rolling_shutter: np.ndarray | None = None
+    """(N, K, 3) content motion across each frame's sensor readout, from the gyro, where a
+    readout time was given: what ``WarpPlan.rolling_shutter`` corrects."""
 
     def to_dict(self) -> dict:
         def rounded(value: float | None, digits: int) -> float | None:

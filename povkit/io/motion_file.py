@@ -69,6 +69,9 @@ def save_motion(
                 path_source=np.array(path.source),
                 still_share=empty if path.still_share is None else path.still_share,
                 level_roll=empty if estimate.level_roll is None else estimate.level_roll,
+                rolling_shutter=empty
+                if estimate.rolling_shutter is None
+                else estimate.rolling_shutter,
                 figures=np.array(json.dumps(figures)),
             )
         os.replace(partial, file)
@@ -105,7 +108,15 @@ def load_motion(file: str | os.PathLike, *, video: str | os.PathLike) -> MotionE
             figures = json.loads(str(data["figures"]))
             notes = tuple(figures.pop("notes"))
             level_roll = level if len(level) else None
-            return MotionEstimate(path, notes=notes, level_roll=level_roll, **figures)
+            # files saved before per-row correction have no rolling_shutter array
+            rows = data["rolling_shutter"] if "rolling_shutter" in data.files else np.array([])
+            return MotionEstimate(
+                path,
+                notes=notes,
+                level_roll=level_roll,
+                rolling_shutter=rows if rows.size else None,
+                **figures,
+            )
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise InputError(
             f"{file}: not a readable povkit motion file ({exc}); "

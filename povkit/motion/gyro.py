@@ -21,6 +21,10 @@ from povkit.types import CameraPath, FrameTimes, ImuSamples
 
 _RATES_TO_ROTVEC = [1, 0, 2]
 """(yaw, pitch, roll) rates -> rotation vector about camera (x right, y down, z forward)."""
+READOUT_KNOTS = 9
+"""Rows per frame at which the rolling-shutter motion is sampled (linear in between): a
+30 ms readout is then sampled every 3.75 ms, finer than a 200 Hz gyro, so shake up to
+15 Hz, which bends within a readout, is followed row by row."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,25 @@ def gyro_camera_path(
         frame_size=frame_size,
         source="gyro",
     )
+
+
+def readout_motion(
+    orientation: Orientation,
+    times: np.ndarray,
+    readout_s: float,
+    focal_px: float,
+    knots: int = READOUT_KNOTS,
+) -> np.ndarray:
+    """(N, knots, 3) content motion (dx, dy, angle) at ``knots`` evenly spaced rows from each
+    frame's first to its last, relative to its middle row, for frames whose first row is read
+    at ``times`` (gyro clock) and the rest over ``readout_s``."""
+    shares = np.linspace(0.0, 1.0, knots)
+    middle = orientation.at(times + readout_s / 2)
+    out = np.empty((len(times), knots, 3))
+    for k, share in enumerate(shares):
+        rotations = (middle.inv() * orientation.at(times + share * readout_s)).as_rotvec()
+        out[:, k] = image_steps(rotations[:, _RATES_TO_ROTVEC], focal_px)[:, :3]
+    return out
 
 
 def still_bias(imu: ImuSamples, window_s: float = 1.0, still_rad_s: float = 0.02) -> np.ndarray:

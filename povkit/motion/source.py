@@ -17,7 +17,13 @@ from scipy.ndimage import uniform_filter1d
 
 from povkit.errors import UsageError, log
 from povkit.io.telemetry import TelemetryError, check_coverage, find_telemetry, read_telemetry
-from povkit.motion.gyro import gyro_camera_path, integrate_orientation, level_roll, still_bias
+from povkit.motion.gyro import (
+    gyro_camera_path,
+    integrate_orientation,
+    level_roll,
+    readout_motion,
+    still_bias,
+)
 from povkit.motion.sync import (
     IN_CAMERA_SETTING,
     estimate_sync,
@@ -141,7 +147,10 @@ def _from_gyro(
     roll = level_roll(imu)
     if roll is not None:
         roll = np.interp(seconds + offsets + readout_s / 2, imu.times, roll)
-    return MotionEstimate(path, path.source, level_roll=roll, **figures)
+    rows = None
+    if readout_s > 0:
+        rows = readout_motion(orientation, seconds + offsets, readout_s, sync.focal_px)
+    return MotionEstimate(path, path.source, level_roll=roll, rolling_shutter=rows, **figures)
 
 
 def fuse_paths(

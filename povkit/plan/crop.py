@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
+from povkit.plan.smoothing import mean_rate
+
 
 def required_zoom(corrections: np.ndarray, frame_size: tuple[float, float]) -> np.ndarray:
     """Smallest zoom per frame so the output window stays inside the corrected input frame.
@@ -69,3 +71,11 @@ def smooth_zoom_envelope(needed: np.ndarray, window: int) -> np.ndarray:
         envelope = gaussian_filter1d(envelope, window / 2, mode="nearest")
         envelope = np.maximum(envelope, maximum_filter1d(needed, size=window | 1, mode="nearest"))
     return np.maximum(gaussian_filter1d(envelope, window / 4, mode="nearest"), needed)
+
+
+def zoom_for(needed: np.ndarray, planned: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """A zoom covering ``needed`` in the planner's style: static if ``planned`` was, else a
+    smooth envelope over about a second of frames at ``times``."""
+    if np.ptp(planned) > 0:
+        return smooth_zoom_envelope(needed, window=max(1, round(mean_rate(times))))
+    return np.full(len(needed), needed.max(initial=1.0))

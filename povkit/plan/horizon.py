@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from povkit.plan.crop import required_zoom, shrink_to_fit, smooth_zoom_envelope
-from povkit.plan.smoothing import mean_rate
+from povkit.plan.crop import required_zoom, shrink_to_fit, zoom_for
 from povkit.types import WarpPlan
 
 
@@ -36,11 +35,7 @@ def lock_horizon(
     if kept.any():
         notes.append(f"the horizon gave way to the crop on {kept.sum()} of {len(plan)} frames")
     corrections[:, :3] = fitted
-    needed = required_zoom(fitted, size)
-    if np.ptp(plan.zoom) > 0:
-        zoom = smooth_zoom_envelope(needed, window=max(1, round(mean_rate(times))))
-    else:
-        zoom = np.full(len(plan), needed.max(initial=1.0))
+    zoom = zoom_for(required_zoom(fitted, size), plan.zoom, times)
     return replace(
         plan, corrections=corrections, zoom=np.minimum(zoom, max_zoom), notes=tuple(notes)
     )

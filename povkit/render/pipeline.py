@@ -16,13 +16,15 @@ import numpy as np
 
 from povkit.frame_pool import frame_pool
 from povkit.io.video import VideoReader, VideoWriter, plane_arrays, yuv420_planes
-from povkit.render.warp import plan_matrices, warp_planes
+from povkit.render.warp import RowMotion, plan_matrices, plan_row_motions, warp_planes
 from povkit.types import VideoInfo, WarpPlan
 
 
-def _warped(frame: av.VideoFrame, matrix: np.ndarray, width: int, height: int) -> av.VideoFrame:
+def _warped(
+    frame: av.VideoFrame, matrix: np.ndarray, rows: RowMotion | None, width: int, height: int
+) -> av.VideoFrame:
     out = av.VideoFrame(width, height, "yuv420p")
-    warp_planes(yuv420_planes(frame), matrix, plane_arrays(out))
+    warp_planes(yuv420_planes(frame), matrix, plane_arrays(out), rows)
     out.pts = frame.pts
     out.time_base = frame.time_base
     return out
@@ -48,6 +50,7 @@ def render_plan(
         info = reader.info
         width, height = info.width - info.width % 2, info.height - info.height % 2
         matrices = plan_matrices(plan, info)
+        row_motions = plan_row_motions(plan, info)
         writer = VideoWriter(
             output_path,
             info=info,
@@ -65,8 +68,11 @@ def render_plan(
                     if isinstance(item, av.Packet):
                         writer.copy_audio(item)
                         continue
-                    matrix = matrices[min(written + len(in_flight), len(matrices) - 1)]
-                    in_flight.append(pool.submit(_warped, item, matrix, width, height))
+                    index = min(written + len(in_flight), len(matrices) - 1)
+                    rows = None if row_motions is None else row_motions[index]
+                    in_flight.append(
+                        pool.submit(_warped, item, matrices[index], rows, width, height)
+                    )
                     while len(in_flight) > 2 * workers:
                         writer.write(in_flight.popleft().result())
                         written += 1
