@@ -8,16 +8,14 @@ is not an error: it is flagged invalid and bridged from its neighbours.
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from povkit.errors import InputError
-from povkit.frame_pool import frame_pool
+from povkit.frame_pool import measure_pairs
 from povkit.geometry import compose_steps, frame_center, similarity_params
 from povkit.io.video import ReadReport, VideoReader, luma
 from povkit.types import CameraPath, FrameTimes, VideoInfo
@@ -127,9 +125,11 @@ _COARSE = 4  # the coarse shift is measured at a quarter of the analysis size
 def coarse_shift(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     """Global content shift by phase correlation on tiny frames: a start for LK in whip pans."""
     size = (previous.shape[1] // _COARSE, previous.shape[0] // _COARSE)
-    a = cv2.resize(previous, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    b = cv2.resize(current, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    (dx, dy), _ = cv2.phaseCorrelate(a, b, cv2.createHanningWindow(size, cv2.CV_32F))
+    window = cv2.createHanningWindow(size, cv2.CV_32F)
+    a = cv2.resize(previous, size, interpolation=cv2.INTER_AREA).astype(np.float32) * window
+    b = cv2.resize(current, size, interpolation=cv2.INTER_AREA).astype(np.float32) * window
+    # windowed here: handed the window, OpenCV 5.0's phaseCorrelate varies from run to run
+    (dx, dy), _ = cv2.phaseCorrelate(a, b)
     return np.array([dx, dy]) * _COARSE
 
 
@@ -175,37 +175,19 @@ def measure_grey_frames(
     frames: Iterable[np.ndarray], options: TrackingOptions, size: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Steps, validity and still shares for grey frames, measured at ``size`` (row 0: the first
-    frame).
-
-    Downscaling and pair measurement both run on a small thread pool, so the thread that feeds
-    ``frames`` (the decoder) does nothing else; at most a few frames are in flight at once.
-    """
+    frame), downscaled and tracked on a frame pool."""
     steps, valid, still = [np.zeros(4)], [True], [1.0]
-    in_flight: deque = deque()
-
-    def collect(estimate: StepEstimate) -> None:
-        steps.append(estimate.params)
-        valid.append(estimate.valid)
-        still.append(estimate.still_share)
 
     def downscale(grey: np.ndarray) -> np.ndarray:
         return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
 
-    def measure(previous: Future, current: Future) -> StepEstimate:
-        # both were submitted before this pair, so a worker never waits on work still queued
-        return measure_step(previous.result(), current.result(), options)
+    def measure(previous: np.ndarray, current: np.ndarray) -> StepEstimate:
+        return measure_step(previous, current, options)
 
-    previous = None
-    with frame_pool(options.workers) as pool:
-        for grey in frames:
-            current = pool.submit(downscale, grey)
-            if previous is not None:
-                in_flight.append(pool.submit(measure, previous, current))
-                if len(in_flight) > 2 * options.workers:
-                    collect(in_flight.popleft().result())
-            previous = current
-        while in_flight:
-            collect(in_flight.popleft().result())
+    for estimate in measure_pairs(frames, downscale, measure, workers=options.workers):
+        steps.append(estimate.params)
+        valid.append(estimate.valid)
+        still.append(estimate.still_share)
     return np.array(steps), np.array(valid, dtype=bool), np.array(still)
 
 
