@@ -17,6 +17,7 @@ import numpy as np
 from povkit.errors import InputError
 from povkit.frame_pool import measure_pairs
 from povkit.io.video import ReadReport, VideoReader, luma
+from povkit.motion.phase import phase_shift, windowed
 from povkit.motion.visual import analysis_size, camera_path_from_steps
 from povkit.types import CameraPath, FrameTimes, VideoInfo
 
@@ -40,7 +41,6 @@ def measure_shifts(
     with VideoReader(path, info) as reader:
         info = reader.info
         size = analysis_size(info, width)
-        window = cv2.createHanningWindow(size, cv2.CV_32F)
         steps, valid, pts = [np.zeros(4)], [True], []
 
         def grey_frames():
@@ -51,16 +51,10 @@ def measure_shifts(
                 yield luma(frame)
 
         def downscale(grey: np.ndarray) -> np.ndarray:
-            small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-            return small * window
+            return windowed(cv2.resize(grey, size, interpolation=cv2.INTER_AREA))
 
-        def shift(previous: np.ndarray, current: np.ndarray) -> tuple[float, float, float]:
-            # windowed beforehand: OpenCV 5.0's phaseCorrelate gives run-to-run different
-            # shifts (up to 0.12 px) when it is handed the window itself
-            (dx, dy), response = cv2.phaseCorrelate(previous, current)
-            return dx, dy, response
-
-        for dx, dy, response in measure_pairs(grey_frames(), downscale, shift, workers=workers):
+        pairs = measure_pairs(grey_frames(), downscale, phase_shift, workers=workers)
+        for dx, dy, response in pairs:
             steps.append(np.array([dx, dy, 0.0, 0.0]))
             valid.append(response >= MIN_RESPONSE)
         report = reader.report

@@ -18,6 +18,7 @@ from povkit.errors import InputError
 from povkit.frame_pool import measure_pairs
 from povkit.geometry import compose_steps, frame_center, similarity_params
 from povkit.io.video import ReadReport, VideoReader, luma
+from povkit.motion.phase import phase_shift, windowed
 from povkit.types import CameraPath, FrameTimes, VideoInfo
 
 
@@ -125,11 +126,9 @@ _COARSE = 4  # the coarse shift is measured at a quarter of the analysis size
 def coarse_shift(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     """Global content shift by phase correlation on tiny frames: a start for LK in whip pans."""
     size = (previous.shape[1] // _COARSE, previous.shape[0] // _COARSE)
-    window = cv2.createHanningWindow(size, cv2.CV_32F)
-    a = cv2.resize(previous, size, interpolation=cv2.INTER_AREA).astype(np.float32) * window
-    b = cv2.resize(current, size, interpolation=cv2.INTER_AREA).astype(np.float32) * window
-    # windowed here: handed the window, OpenCV 5.0's phaseCorrelate varies from run to run
-    (dx, dy), _ = cv2.phaseCorrelate(a, b)
+    a = windowed(cv2.resize(previous, size, interpolation=cv2.INTER_AREA))
+    b = windowed(cv2.resize(current, size, interpolation=cv2.INTER_AREA))
+    dx, dy, _ = phase_shift(a, b)
     return np.array([dx, dy]) * _COARSE
 
 
