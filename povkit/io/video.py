@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -250,6 +250,17 @@ def luma(frame: av.VideoFrame) -> np.ndarray:
         rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
         return rows[:, : plane.width]
     return frame.to_ndarray(format="gray")
+
+
+def luma_frames(
+    reader: VideoReader, pts: list[int], on_frame: Callable[[], None] | None = None
+) -> Iterator[np.ndarray]:
+    """The grey picture of each frame ``reader`` decodes, appending its PTS to ``pts``."""
+    for frame in reader.frames():
+        pts.append(frame.pts)
+        if on_frame:
+            on_frame()
+        yield luma(frame)
 
 
 def plane_arrays(frame: av.VideoFrame) -> list[np.ndarray]:

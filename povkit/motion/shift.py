@@ -16,7 +16,7 @@ import numpy as np
 
 from povkit.errors import InputError
 from povkit.frame_pool import measure_pairs
-from povkit.io.video import ReadReport, VideoReader, luma
+from povkit.io.video import ReadReport, VideoReader, luma_frames
 from povkit.motion.phase import phase_shift, windowed
 from povkit.motion.visual import analysis_size, camera_path_from_steps
 from povkit.types import CameraPath, FrameTimes, VideoInfo
@@ -43,17 +43,12 @@ def measure_shifts(
         size = analysis_size(info, width)
         steps, valid, pts = [np.zeros(4)], [True], []
 
-        def grey_frames():
-            for frame in reader.frames():
-                pts.append(frame.pts)
-                if on_frame:
-                    on_frame()
-                yield luma(frame)
-
         def downscale(grey: np.ndarray) -> np.ndarray:
             return windowed(cv2.resize(grey, size, interpolation=cv2.INTER_AREA))
 
-        pairs = measure_pairs(grey_frames(), downscale, phase_shift, workers=workers)
+        pairs = measure_pairs(
+            luma_frames(reader, pts, on_frame), downscale, phase_shift, workers=workers
+        )
         for dx, dy, response in pairs:
             steps.append(np.array([dx, dy, 0.0, 0.0]))
             valid.append(response >= MIN_RESPONSE)

@@ -17,7 +17,7 @@ import numpy as np
 from povkit.errors import InputError
 from povkit.frame_pool import measure_pairs
 from povkit.geometry import compose_steps, frame_center, similarity_params
-from povkit.io.video import ReadReport, VideoReader, luma
+from povkit.io.video import ReadReport, VideoReader, luma_frames
 from povkit.motion.phase import phase_shift, windowed
 from povkit.types import CameraPath, FrameTimes, VideoInfo
 
@@ -204,14 +204,7 @@ def measure_visual_motion(
         size = analysis_size(info, options.analysis_width)
         pts: list[int] = []
 
-        def grey_frames():
-            for frame in reader.frames():
-                pts.append(frame.pts)
-                if on_frame:
-                    on_frame()
-                yield luma(frame)
-
-        steps, valid, still = measure_grey_frames(grey_frames(), options, size)
+        steps, valid, still = measure_grey_frames(luma_frames(reader, pts, on_frame), options, size)
         report = reader.report
     if not pts:
         raise InputError(f"{path}: no decodable video frames (file damaged or codec unsupported)")
