@@ -10,6 +10,7 @@ import cv2
 
 from povkit.cuts.detect import ShotList
 from povkit.edit import SourceClip, build_timeline, edit_rate, write_timeline
+from povkit.io.outputs import written_whole
 from povkit.io.video import VideoReader
 
 THUMBNAIL_WIDTH = 320
@@ -41,8 +42,7 @@ def write_csv(shots: ShotList, path: str | os.PathLike) -> Path:
     """One row per shot: number, frames, times in seconds, and how it began."""
     path = Path(path)
     kinds = {b.frame: b for b in shots.boundaries}
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    with partial.open("w", newline="") as out:
+    with written_whole(path) as partial, partial.open("w", newline="") as out:
         table = csv.writer(out)
         table.writerow(["shot", "first_frame", "end_frame", "start_s", "end_s", "kind", "score"])
         for number, (first, end) in enumerate(shots.shot_ranges, start=1):
@@ -58,7 +58,6 @@ def write_csv(shots: ShotList, path: str | os.PathLike) -> Path:
                     f"{boundary.score:.4f}" if boundary else "",
                 ]
             )
-    os.replace(partial, path)
     return path
 
 

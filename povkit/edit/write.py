@@ -8,6 +8,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from povkit.errors import UsageError
+from povkit.io.outputs import written_whole
 
 EDIT_FORMATS = {".otio": "otio_json", ".edl": "cmx_3600", ".xml": "fcp_xml"}
 """File extension -> OpenTimelineIO adapter: .otio is the master, EDL and FCP 7 XML for editors."""
@@ -39,11 +40,6 @@ def write_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike) -> P
     """Write ``timeline`` to ``path`` (.otio, .edl or .xml), complete or not at all."""
     path = Path(path)
     adapter = edit_adapter(path, timeline.global_start_time.rate)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
+    with written_whole(path) as partial:
         otio.adapters.write_to_file(timeline, str(partial), adapter_name=adapter)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    os.replace(partial, path)
     return path

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from povkit.errors import InputError
+from povkit.io.outputs import written_whole
 from povkit.types import CameraPath, FrameTimes, MotionEstimate
 
 FORMAT_VERSION = 2
@@ -52,31 +53,22 @@ def save_motion(
     figures = {name: getattr(estimate, name) for name in _FIGURES}
     figures["notes"] = list(estimate.notes)
     empty = np.array([])
-    partial = file.with_name(f".{file.stem}.partial.npz")
-    try:
-        with open(partial, "wb") as out:
-            np.savez(
-                out,
-                version=FORMAT_VERSION,
-                video=_video_identity(video),
-                pts=path.times.pts,
-                time_base=np.array(
-                    [path.times.time_base.numerator, path.times.time_base.denominator]
-                ),
-                params=path.params,
-                valid=path.valid,
-                frame_size=np.array(path.frame_size),
-                path_source=np.array(path.source),
-                still_share=empty if path.still_share is None else path.still_share,
-                level_roll=empty if estimate.level_roll is None else estimate.level_roll,
-                rolling_shutter=empty
-                if estimate.rolling_shutter is None
-                else estimate.rolling_shutter,
-                figures=np.array(json.dumps(figures)),
-            )
-        os.replace(partial, file)
-    finally:
-        partial.unlink(missing_ok=True)
+    with written_whole(file) as partial, open(partial, "wb") as out:
+        np.savez(
+            out,
+            version=FORMAT_VERSION,
+            video=_video_identity(video),
+            pts=path.times.pts,
+            time_base=np.array([path.times.time_base.numerator, path.times.time_base.denominator]),
+            params=path.params,
+            valid=path.valid,
+            frame_size=np.array(path.frame_size),
+            path_source=np.array(path.source),
+            still_share=empty if path.still_share is None else path.still_share,
+            level_roll=empty if estimate.level_roll is None else estimate.level_roll,
+            rolling_shutter=empty if estimate.rolling_shutter is None else estimate.rolling_shutter,
+            figures=np.array(json.dumps(figures)),
+        )
     return file
 
 

@@ -19,6 +19,7 @@ import av.error
 import numpy as np
 
 from povkit.errors import InputError, UsageError, log
+from povkit.io.outputs import partial_path, written_whole
 from povkit.types import VideoInfo
 
 _DECODE_ERRORS = (av.error.InvalidDataError, av.error.EOFError, av.error.PatchWelcomeError)
@@ -313,7 +314,7 @@ class VideoWriter:
         preset: str = "veryfast",
     ) -> None:
         self.path = Path(path)
-        self._partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+        self._partial = partial_path(self.path)
         fmt = _CONTAINER_FORMATS.get(self.path.suffix.lower(), "mp4")
         self._container = av.open(str(self._partial), "w", format=fmt)
         stream = self._container.add_stream("libx264", rate=info.average_fps)
@@ -431,35 +432,30 @@ def encode_frames(
     to a temporary name and renamed when complete, like every output.
     """
     path = Path(path)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     fps = Fraction(fps).limit_denominator(1001)
-    try:
-        with av.open(str(partial), "w", format=_CONTAINER_FORMATS.get(path.suffix, "mp4")) as out:
-            video = out.add_stream("libx264", rate=fps)
-            video.codec_context.time_base = 1 / fps
-            video.options = {"crf": f"{crf:g}", "preset": preset}
-            sound = None
-            if audio is not None:
-                sound = out.add_stream("aac", rate=sample_rate)
-                sound.layout = "mono"
-            index = 0
-            for index, rgb in enumerate(frames):  # noqa: B007 - index is the frame count
-                if index == 0:
-                    video.width, video.height = rgb.shape[1] & ~1, rgb.shape[0] & ~1
-                    video.pix_fmt = "yuv420p"
-                frame = av.VideoFrame.from_ndarray(
-                    np.ascontiguousarray(rgb[: video.height, : video.width]), format="rgb24"
-                )
-                frame.pts = index
-                frame.time_base = video.codec_context.time_base
-                out.mux(video.encode(frame))
-            out.mux(video.encode(None))
-            if sound is not None:
-                _encode_mono(out, sound, audio, sample_rate)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    os.replace(partial, path)
+    fmt = _CONTAINER_FORMATS.get(path.suffix, "mp4")
+    with written_whole(path) as partial, av.open(str(partial), "w", format=fmt) as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.codec_context.time_base = 1 / fps
+        video.options = {"crf": f"{crf:g}", "preset": preset}
+        sound = None
+        if audio is not None:
+            sound = out.add_stream("aac", rate=sample_rate)
+            sound.layout = "mono"
+        index = 0
+        for index, rgb in enumerate(frames):  # noqa: B007 - index is the frame count
+            if index == 0:
+                video.width, video.height = rgb.shape[1] & ~1, rgb.shape[0] & ~1
+                video.pix_fmt = "yuv420p"
+            frame = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(rgb[: video.height, : video.width]), format="rgb24"
+            )
+            frame.pts = index
+            frame.time_base = video.codec_context.time_base
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        if sound is not None:
+            _encode_mono(out, sound, audio, sample_rate)
     return path
 
 
