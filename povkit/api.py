@@ -107,6 +107,7 @@ def estimate_camera_motion(
         gyro_offset_ms=gyro_offset_ms,
         readout_ms=rolling_shutter_ms,
         warn_without_telemetry=warn_without_telemetry,
+        info=info,
     )
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from povkit.errors import InputError
 from povkit.io.video import data_packet_spans, probe
-from povkit.types import ImuSamples
+from povkit.types import ImuSamples, VideoInfo
 
 GPMF_STREAMS = {
     "GYRO": "Gyroscope",
@@ -76,14 +76,14 @@ def read_telemetry(path: str | os.PathLike) -> ImuSamples:
     return _read_gpmf(path)
 
 
-def find_telemetry(video: str | os.PathLike) -> ImuSamples | None:
-    """Telemetry for ``video``: embedded GPMF, else a sidecar ``.gcsv``/``.csv``; None if none.
-
-    Telemetry that exists but cannot be read raises ``TelemetryError``.
+def find_telemetry(video: str | os.PathLike, info: VideoInfo | None = None) -> ImuSamples | None:
+    """Telemetry for ``video`` (probed as ``info``): embedded GPMF, else a sidecar ``.gcsv`` or
+    ``.csv``; None if none. Telemetry that exists but cannot be read raises ``TelemetryError``.
     """
     video = Path(video)
-    if "gpmd" in probe(video).data_streams:
-        return _read_gpmf(video)
+    info = info or probe(video)
+    if "gpmd" in info.data_streams:
+        return _read_gpmf(video, info)
     for suffix in (".gcsv", ".csv"):
         sidecar = video.with_suffix(suffix)
         if sidecar.is_file():
@@ -109,16 +109,18 @@ def check_coverage(imu: ImuSamples, start_s: float, end_s: float, *, slack_s: fl
         )
 
 
-def read_gpmf_streams(path: str | os.PathLike) -> tuple[dict[str, GpmfStream], dict]:
+def read_gpmf_streams(
+    path: str | os.PathLike, info: VideoInfo | None = None
+) -> tuple[dict[str, GpmfStream], dict]:
     """The GPMF sensor streams of a GoPro file (keys of ``GPMF_STREAMS`` that are present), and
-    the camera's settings (model, in-camera stabilization)."""
+    the camera's settings (model, in-camera stabilization); ``info`` is its probe, if known."""
     groups, model = _parse(path)
     spans = data_packet_spans(path, "gpmd")
     if not spans:
         raise TelemetryError(f"{path}: no GoPro gpmd telemetry track")
     # the parser puts the file-level settings first; one group per gpmd packet follows
     payloads = groups[-len(spans) :] if len(groups) >= len(spans) else groups
-    first_pts = probe(path).first_pts_s
+    first_pts = (info or probe(path)).first_pts_s
     streams = {}
     for key, name in GPMF_STREAMS.items():
         times, values, info = [], [], None
@@ -174,8 +176,8 @@ def _eis(groups: list[dict]) -> bool | None:
     return enabled == "Y" or (applied not in (None, "N", ""))
 
 
-def _read_gpmf(path: Path) -> ImuSamples:
-    streams, settings = read_gpmf_streams(path)
+def _read_gpmf(path: Path, info: VideoInfo | None = None) -> ImuSamples:
+    streams, settings = read_gpmf_streams(path, info)
     gyro, accel = streams["GYRO"], streams.get("ACCL")
     orientations = {key: streams.get(key) for key in ("CORI", "IORI", "GRAV")}
     clock = next((s.times for s in orientations.values() if s is not None), None)

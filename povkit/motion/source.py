@@ -30,7 +30,7 @@ from povkit.motion.sync import (
     in_camera_stabilization,
     sync_at,
 )
-from povkit.types import CameraPath, ImuSamples, MotionEstimate
+from povkit.types import CameraPath, ImuSamples, MotionEstimate, VideoInfo
 
 SOURCES = ("auto", "gyro", "visual", "fused")
 """gyro: the gyro's rotation alone; fused: the gyro's, with the picture's slow shifts (travel
@@ -68,14 +68,15 @@ def estimate_motion(
     gyro_offset_ms: float | None = None,
     readout_ms: float = 0.0,
     warn_without_telemetry: bool = False,
+    info: VideoInfo | None = None,
 ) -> MotionEstimate:
-    """Camera motion of ``video`` from the chosen ``source``: the gyro's, synced on the quick
-    ``measure_shifts`` pass, or ``measure_visual``'s."""
+    """Camera motion of ``video`` (probed as ``info``) from the chosen ``source``: the gyro's,
+    synced on the quick ``measure_shifts`` pass, or ``measure_visual``'s."""
     check_motion_options(gyro=gyro, source=source)
     if gyro == "off" or source == "visual":
         return MotionEstimate(measure_visual(), "visual")
     try:
-        imu = find_telemetry(video) if gyro == "auto" else read_telemetry(gyro)
+        imu = find_telemetry(video, info) if gyro == "auto" else read_telemetry(gyro)
     except TelemetryError as exc:
         return _visual_instead(measure_visual, f"{exc}")
     if imu is None:
