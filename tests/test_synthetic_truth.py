@@ -54,13 +54,14 @@ def test_turns_and_whip_pans_are_followed_without_lag(walk):
 def test_shake_is_mostly_removed(walk):
     actual, intended, output, fps = _poses(walk)
     left = residual_shake_deg(output, intended, fps) / residual_shake_deg(actual, intended, fps)
-    assert left <= 0.25  # regression bound at today's level (about 0.15-0.2)
+    assert left <= 0.15  # regression bound at today's level (about 0.10)
 
 
 @pytest.mark.xfail(
-    strict=True,
-    reason="acceptance asks <= 10 % of the input's shake; "
-    "povkit leaves about 15-20 % (bob and vibration during deliberate moves)",
+    strict=False,
+    reason="acceptance asks <= 10 % of the input's shake; povkit leaves about 10.1 % on this "
+    "walk, most of it roll on the tenth of frames where the path gives way to the crop "
+    "(at the margin, so not strict: a platform's tracking noise may tip it either way)",
 )
 def test_shake_left_meets_the_acceptance_target(walk):
     actual, intended, output, fps = _poses(walk)

@@ -12,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from povkit.cuts.signals import LOOK_BACK, FrameSignals
+from povkit.registry import build_named
 
 BLACK_LUMA = 26.0
 """Mean luma at or under which a blank frame is black (video-range 16 plus about 12 of 255)."""
@@ -235,10 +236,4 @@ DETECTORS: dict[str, type[ShotDetector]] = {
 
 def make_detector(name: str, **params) -> ShotDetector:
     """Build the detector called ``name`` with its typed parameters, or explain the choices."""
-    try:
-        cls = DETECTORS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown cut detector {name!r}; choose one of {', '.join(DETECTORS)}"
-        ) from None
-    return cls(**params)
+    return build_named(DETECTORS, "cut detector", name, **params)

@@ -18,6 +18,11 @@ from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 from scipy.optimize import linprog
 from scipy.sparse.linalg import spsolve
 
+from povkit.plan.moves import move_steps
+from povkit.registry import build_named
+
+SHAKE_FROM_HZ = 1.0
+"""Frequency above which path motion outside deliberate moves counts as shake."""
 BOB_FLANK_S = 1.5
 """Seconds either side of a deliberate move in which the walk's bob is measured."""
 
@@ -98,8 +103,28 @@ class AdaptiveSmoother(Smoother):
     ) -> np.ndarray:
         if len(raw) < 8:
             return raw.copy()
-        dk = _difference(times, self.order)
         weights = self.deliberate_weights(raw, times, scale)
+        first = self._smooth_with(raw, times, limit, weights)
+        inside = weights < 0.05
+        reference, phase = _gait_phase(raw - first, inside, times)
+        jitter = _above(raw, times, SHAKE_FROM_HZ)
+        steps = np.zeros_like(raw)
+        for axis in range(raw.shape[1]):
+            if inside[:, axis].any() and not inside[:, axis].all():
+                level = float(np.sqrt(np.mean(jitter[~inside[:, axis], axis] ** 2)))
+                gait = _harmonics(phase)[:, 1:] if phase is not None and axis != reference else None
+                steps[:, axis] = move_steps(raw[:, axis], times, inside[:, axis], level, gait)
+        if not steps.any():
+            return first
+        rest = raw - steps  # the modelled turns taken out: smoothed like the rest of the walk
+        weights = self.deliberate_weights(rest, times, scale)
+        return self._smooth_with(rest, times, limit, weights) + steps
+
+    def _smooth_with(
+        self, raw: np.ndarray, times: np.ndarray, limit: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """The jerk-penalised path under per-frame ``weights``, with the bob taken out of moves."""
+        dk = _difference(times, self.order)
         order = self.order
         paths = np.empty_like(raw)
         for axis in range(raw.shape[1]):
@@ -130,6 +155,15 @@ class AdaptiveSmoother(Smoother):
         shortening = 1 / (1 + widened**2)
         shortening = gaussian_filter1d(shortening, 0.05 * fps, axis=0, mode="nearest")
         return shortening ** (2 * self.order)
+
+
+def _above(raw: np.ndarray, times: np.ndarray, cutoff_hz: float) -> np.ndarray:
+    """``raw`` high-passed at ``cutoff_hz`` (zero phase): the shake, whatever the smoothing."""
+    fps = mean_rate(times)
+    if len(raw) < 30 or cutoff_hz >= fps / 2:
+        return raw - raw.mean(axis=0)
+    sos = signal.butter(4, cutoff_hz, btype="highpass", fs=fps, output="sos")
+    return signal.sosfiltfilt(sos, raw, axis=0)
 
 
 def _gait_phase(
@@ -304,10 +338,4 @@ SMOOTHERS: dict[str, type[Smoother]] = {
 
 def make_smoother(name: str, **params) -> Smoother:
     """Build the smoother called ``name`` with its typed parameters, or explain the choices."""
-    try:
-        cls = SMOOTHERS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown smoothing method {name!r}; choose one of {', '.join(SMOOTHERS)}"
-        ) from None
-    return cls(**params)
+    return build_named(SMOOTHERS, "smoothing method", name, **params)
