@@ -39,3 +39,10 @@ def test_a_wobble_that_is_no_step_gets_none():
     wobble = 30 * np.sin(2 * np.pi * 1.2 * t) * ((t > 3) & (t < 5))
     inside = (t > 2.8) & (t < 5.2)
     assert not move_steps(sway + wobble + bob + noise, t, inside, shake_level=1.3).any()
+
+
+def test_a_move_cut_off_by_the_clip_end_gets_none():
+    t, sway, bob, noise = _walk()
+    turn = 240 * minimum_jerk((t - 7.7) / 0.9)  # still turning when the clip ends at 8 s
+    inside = t > 7.5
+    assert not move_steps(sway + turn + bob + noise, t, inside, shake_level=1.3).any()

@@ -50,24 +50,31 @@ def move_steps(
     walk around them. Each stretch is fitted with one step over a straight baseline, then two,
     up to ``MAX_STEPS`` (a turn and its return, a pan and a whip), until the fit leaves no more
     than ``FIT_TOLERANCE`` times the shake. A stretch no such fit explains gets no step and is
-    left to the smoother's own handling. ``gait`` (frames, columns), when given, holds the
+    left to the smoother's own handling, as is a stretch too near the clip's start or end.
+    ``gait`` (frames, columns), when given, holds the
     footstep bob's harmonics at each frame: fitted alongside, so the bob does not bend the steps.
     Returns the sum of the kept steps at ``times``.
     """
     steps = np.zeros(len(path))
     edges = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(np.int8), [0]])))
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if times[stop - 1] - times[start] > MAX_STRETCH_S:
+            continue
+        if times[start] - MOVE_MARGIN_S < times[0] or times[stop - 1] + MOVE_MARGIN_S > times[-1]:
+            continue  # cut off by the clip's start or end: the move is not seen whole
         window = (times >= times[start] - MOVE_MARGIN_S) & (
             times <= times[stop - 1] + MOVE_MARGIN_S
         )
-        if times[stop - 1] - times[start] > MAX_STRETCH_S:
-            continue
+        first, last = times[window][[0, -1]]
         baseline = _polynomial(times[window])
         if gait is not None:
             baseline = np.column_stack([baseline, gait[window]])
         fitted = _fit_steps(times[window], path[window], baseline, FIT_TOLERANCE * shake_level)
-        if any(duration >= MAX_MOVE_S - 1e-6 for _, duration, _ in fitted):
-            continue  # slower than a step: a pan the baseline and steps only approximate
+        if any(
+            duration >= MAX_MOVE_S - 1e-6 or onset < first or onset + duration > last
+            for onset, duration, _ in fitted
+        ):
+            continue  # slower than a step, or not seen whole: only approximated by a step
         for onset, duration, height in fitted:
             if abs(height) >= MIN_STEP_SHAKES * shake_level:
                 steps += height * minimum_jerk((times - onset) / duration)
