@@ -21,6 +21,9 @@ from scipy.sparse.linalg import spsolve
 from povkit.plan.moves import move_steps
 from povkit.registry import build_named
 
+FOLLOWED_WEIGHT = 0.05
+"""Frames whose jerk weight is below this are followed nearly frame by frame (time constant
+under about 0.6x): the moves fitted with minimum-jerk steps. Gentler slowing is left alone."""
 SHAKE_FROM_HZ = 1.0
 """Frequency above which path motion outside deliberate moves counts as shake."""
 BOB_FLANK_S = 1.5
@@ -74,7 +77,10 @@ class AdaptiveSmoother(Smoother):
     f_c = 1 / (2 pi smoothness). Where the camera moves faster than ``turn_speed`` (frame widths
     per second, on a lightly smoothed path, widened to cover the start and stop of the move),
     w_t drops towards 0: there the time constant shortens and the move is followed frame by
-    frame. The filter is zero-phase, so nothing is delayed.
+    frame. The filter is zero-phase, so nothing is delayed. Moves followed that closely are
+    also fitted with minimum-jerk steps (``povkit.plan.moves``); where the steps explain a
+    move, they are taken out, the rest is smoothed like the walk and the steps are put back,
+    so the turn keeps its shape and loses its footstep bob and vibration.
     """
 
     name: ClassVar[str] = "adaptive"
@@ -105,7 +111,7 @@ class AdaptiveSmoother(Smoother):
             return raw.copy()
         weights = self.deliberate_weights(raw, times, scale)
         first = self._smooth_with(raw, times, limit, weights)
-        inside = weights < 0.05
+        inside = weights < FOLLOWED_WEIGHT
         reference, phase = _gait_phase(raw - first, inside, times)
         jitter = _above(raw, times, SHAKE_FROM_HZ)
         steps = np.zeros_like(raw)
