@@ -124,9 +124,10 @@ def test_still_camera_is_left_alone():
 def test_plan_keeps_within_max_zoom_and_gives_way():
     n = 300
     raw = np.zeros((n, 3))
-    raw[:, 0] = _jitter(n, amplitude=80.0, hz=2.0)
-    plan = plan_stabilization(_path(raw), max_zoom=1.1)
-    assert plan.zoom.max() <= 1.1 + 1e-9
+    # 30 px of 2 Hz jitter: shake, not a move, and more than max_zoom 1.05 leaves room for
+    raw[:, 0] = _jitter(n, amplitude=30.0, hz=2.0)
+    plan = plan_stabilization(_path(raw), max_zoom=1.05)
+    assert plan.zoom.max() <= 1.05 + 1e-9
     assert np.all(required_zoom(plan.corrections, SIZE) <= plan.zoom + 1e-6)
     assert any("gave way" in note for note in plan.notes)
 

@@ -131,11 +131,15 @@ def _grid_step(
     durations = np.arange(MIN_MOVE_S, min(MAX_MOVE_S, t[-1] - t[0] + dt), dt)
     grid_onset, grid_duration = (a.ravel() for a in np.meshgrid(onsets, durations))
     shape = minimum_jerk((t[None, :] - grid_onset[:, None]) / grid_duration[:, None])
-    basis = np.concatenate(
-        [np.broadcast_to(baseline, (*shape.shape, baseline.shape[1])), shape[..., None]], -1
-    )
-    gram = np.einsum("gni,gnj->gij", basis, basis) + 1e-9 * np.eye(basis.shape[-1])
-    coef = np.linalg.solve(gram, np.einsum("gni,n->gi", basis, y)[..., None])[..., 0]
-    errors = np.sum((np.einsum("gni,gi->gn", basis, coef) - y) ** 2, axis=1)
-    best = int(np.argmin(errors))
-    return float(grid_onset[best]), float(grid_duration[best]), coef[best]
+    # with the baseline projected out (orthonormal q), each grid point is a one-term fit: its
+    # error is |r|^2 less a gain (s.r)^2 / |s_perp|^2, where r is y less its baseline fit (r is
+    # orthogonal to q, so s_perp.r = s.r) and |s_perp|^2 = |s|^2 - |q's|^2
+    q, _ = np.linalg.qr(baseline)
+    rest = y - q @ (q.T @ y)
+    along = shape @ rest
+    norms = np.einsum("gn,gn->g", shape, shape) - np.sum((shape @ q) ** 2, axis=1)
+    gain = np.where(norms > 1e-9 * len(t), along**2 / np.maximum(norms, 1e-300), 0.0)
+    best = int(np.argmax(gain))
+    basis = np.column_stack([baseline, shape[best]])
+    coef = np.linalg.lstsq(basis, y, rcond=None)[0]
+    return float(grid_onset[best]), float(grid_duration[best]), coef

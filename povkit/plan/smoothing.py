@@ -7,6 +7,8 @@ crop leaves). Pure NumPy/SciPy: no video here.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -109,22 +111,35 @@ class AdaptiveSmoother(Smoother):
     ) -> np.ndarray:
         if len(raw) < 8:
             return raw.copy()
-        weights = self.deliberate_weights(raw, times, scale)
-        first = self._smooth_with(raw, times, limit, weights)
-        inside = weights < FOLLOWED_WEIGHT
-        reference, phase = _gait_phase(raw - first, inside, times)
+        steps = self.deliberate_steps(raw, times, scale)
+        rest = raw - steps  # the modelled turns taken out: smoothed like the rest of the walk
+        weights = self.deliberate_weights(rest, times, scale)
+        return self._smooth_with(rest, times, limit, weights) + steps
+
+    def deliberate_steps(self, raw: np.ndarray, times: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """Minimum-jerk steps (``povkit.plan.moves``) that explain the moves followed closely.
+
+        They depend on the raw path alone, not on the strength or the crop's limits, so a plan
+        that tries several of those fits them once (the last few results are kept).
+        """
+        key = _digest(raw, times, scale, self.turn_speed, self.speed_blur, self.order, self.widen)
+        if key not in _STEPS_MEMO:
+            _STEPS_MEMO[key] = self._fit_steps(raw, times, scale)
+            while len(_STEPS_MEMO) > STEPS_MEMO_SIZE:
+                _STEPS_MEMO.popitem(last=False)
+        return _STEPS_MEMO[key]
+
+    def _fit_steps(self, raw: np.ndarray, times: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        inside = self.deliberate_weights(raw, times, scale) < FOLLOWED_WEIGHT
         jitter = _above(raw, times, SHAKE_FROM_HZ)
+        reference, phase = _gait_phase(jitter, inside, times)
         steps = np.zeros_like(raw)
         for axis in range(raw.shape[1]):
             if inside[:, axis].any() and not inside[:, axis].all():
                 level = float(np.sqrt(np.mean(jitter[~inside[:, axis], axis] ** 2)))
                 gait = _harmonics(phase)[:, 1:] if phase is not None and axis != reference else None
                 steps[:, axis] = move_steps(raw[:, axis], times, inside[:, axis], level, gait)
-        if not steps.any():
-            return first
-        rest = raw - steps  # the modelled turns taken out: smoothed like the rest of the walk
-        weights = self.deliberate_weights(rest, times, scale)
-        return self._smooth_with(rest, times, limit, weights) + steps
+        return steps
 
     def _smooth_with(
         self, raw: np.ndarray, times: np.ndarray, limit: np.ndarray, weights: np.ndarray
@@ -161,6 +176,19 @@ class AdaptiveSmoother(Smoother):
         shortening = 1 / (1 + widened**2)
         shortening = gaussian_filter1d(shortening, 0.05 * fps, axis=0, mode="nearest")
         return shortening ** (2 * self.order)
+
+
+STEPS_MEMO_SIZE = 4
+"""Paths whose fitted steps are kept: a plan smooths one path up to a dozen times."""
+_STEPS_MEMO: OrderedDict[bytes, np.ndarray] = OrderedDict()
+
+
+def _digest(*parts: np.ndarray | float) -> bytes:
+    """A key for arrays and numbers: equal only for equal values."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(np.ascontiguousarray(part, dtype=np.float64).tobytes())
+    return digest.digest()
 
 
 def _above(raw: np.ndarray, times: np.ndarray, cutoff_hz: float) -> np.ndarray:

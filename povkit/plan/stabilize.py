@@ -28,6 +28,12 @@ LIGHT_SMOOTHNESS = 0.25
 corrections set the default crop budget, as vid.stab's optimal zoom does."""
 STRENGTHS = (1.0, 0.7, 0.5, 0.35, LIGHT_SMOOTHNESS)
 """Adaptive time constants tried by default, strongest first."""
+MAX_WIDENING = 1.5
+"""The default plan's per-axis room may grow up to this factor while its path fits the budget:
+room that covers most frames on each axis alone is a box whose corners (every axis at its
+extreme at once) are rarely reached, so a wider box often fits and fewer frames give way."""
+WIDENING_TRIES = 4
+"""Solves spent finding that factor (widest first, then bisection in log scale)."""
 
 
 def corrections_between(
@@ -69,8 +75,9 @@ def plan_stabilization(
     Roll and shifts are corrected; zoom (forward motion) is kept as it was filmed. By default
     (adaptive, no ``smoothness``) the crop budget is what a light smoothing needs, as vid.stab's
     optimal zoom is, and the strongest smoothing whose corrections fit that budget is used:
-    as smooth as the crop allows, never more crop than a light touch. Otherwise the static zoom
-    leaves room, per axis, for the corrections of ``ZOOM_COVERAGE`` of the frames. Either way,
+    as smooth as the crop allows, never more crop than a light touch; the room each axis gets
+    then grows as far as the budget allows (the axes rarely peak together). Otherwise the static
+    zoom leaves room, per axis, for the corrections of ``ZOOM_COVERAGE`` of the frames. Either way,
     on the rarer, larger jolts the path gives way instead of zooming the whole clip for them.
     """
     chosen = check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
@@ -93,7 +100,10 @@ def plan_stabilization(
     if not dynamic_zoom:  # room for the corrections of most frames, per axis; the rest give way
         covering = np.quantile(np.abs(fitted), ZOOM_COVERAGE, axis=0)
         limits = np.minimum(limits, np.maximum(covering, 1e-6))
-    wanted, fitted = _fit_corrections(smoother, path, budget, limits)
+    if len(candidates) > 1:  # the default plan: use the room its crop budget leaves
+        limits, (wanted, fitted) = _widened(smoother, path, budget, limits, widest)
+    else:
+        wanted, fitted = _fit_corrections(smoother, path, budget, limits)
     needed = required_zoom(fitted, size)
     notes = []
     if len(candidates) > 1:
@@ -112,6 +122,25 @@ def plan_stabilization(
     corrections = np.zeros((n, 4))
     corrections[:, :3] = fitted
     return WarpPlan(corrections, np.minimum(zoom, max_zoom), size, method, tuple(notes))
+
+
+def _widened(
+    smoother: Smoother, path: CameraPath, budget: float, limits: np.ndarray, widest: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """``limits`` grown by the largest factor (up to ``MAX_WIDENING``) whose smoothed path still
+    fits ``budget`` without shrinking any frame's correction, and ``_fit_corrections`` within."""
+    low, high, factor, best = 1.0, MAX_WIDENING, MAX_WIDENING, None
+    for _ in range(WIDENING_TRIES):
+        tried = _fit_corrections(smoother, path, budget, np.minimum(limits * factor, widest))
+        if required_zoom(tried[0], path.frame_size).max(initial=1.0) <= budget:
+            low, best = factor, tried
+            if low == high:
+                break
+        else:
+            high = factor
+        factor = float(np.sqrt(low * high))
+    limits = np.minimum(limits * low, widest)
+    return limits, best or _fit_corrections(smoother, path, budget, limits)
 
 
 def _shot_still(path: CameraPath) -> bool:
