@@ -130,6 +130,8 @@ def _gyroflow_lens(data: dict) -> Lens:
     model = data.get("distortion_model")
     if model not in (None, "", "opencv_fisheye"):
         raise ValueError(f"distortion_model {model!r} is not supported (only opencv_fisheye)")
+    if data.get("use_opencv_standard") or data.get("use_opencv_fisheye") is False:
+        raise ValueError("its OpenCV standard (non-fisheye) model is not supported")
     for key in ("input_horizontal_stretch", "input_vertical_stretch"):
         if float(data.get(key) or 1.0) != 1.0:
             raise ValueError(f"{key} {data[key]} (anamorphic) is not supported")

@@ -174,6 +174,10 @@ def test_gyroflow_and_povkit_profiles_load_and_scale(tmp_path):
             "distortion_model 'poly3' is not supported",
         ),
         (
+            json.dumps({**GYROFLOW_PROFILE, "use_opencv_standard": True}),
+            "OpenCV standard (non-fisheye) model is not supported",
+        ),
+        (
             json.dumps({**GYROFLOW_PROFILE, "input_horizontal_stretch": 1.33}),
             "(anamorphic) is not supported",
         ),
