@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ import numpy as np
 from povkit.errors import UsageError, log
 from povkit.io.motion_file import load_motion
 from povkit.io.video import check_output_path, probe
+from povkit.lens import Lens, UndistortedView, find_lens, undistorted_view
 from povkit.motion.shift import measure_shifts
 from povkit.motion.source import check_motion_options, estimate_motion
 from povkit.motion.visual import TrackingOptions, measure_visual_motion
@@ -38,6 +39,8 @@ class StabilizeResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     motion: dict = field(default_factory=dict)
     """Where the camera motion came from: ``MotionEstimate.to_dict()`` less its notes."""
+    undistorted_scale: float | None = None
+    """With ``undistort``: the undistorted view's focal length over the lens's."""
 
     def to_dict(self) -> dict:
         return {
@@ -50,6 +53,9 @@ class StabilizeResult:
             "analysis_seconds": round(self.analysis_seconds, 3),
             "render_seconds": round(self.render_seconds, 3),
             "invalid_steps": self.invalid_steps,
+            "undistorted_scale": None
+            if self.undistorted_scale is None
+            else round(self.undistorted_scale, 4),
             "notes": list(self.notes),
         }
 
@@ -85,8 +91,11 @@ def estimate_camera_motion(
     rolling_shutter_ms: float = 0.0,
     info: VideoInfo | None = None,
     warn_without_telemetry: bool = False,
+    lens: Lens | None = None,
 ) -> MotionEstimate:
-    """How the camera moved in ``path``, from its gyro (synced to the picture) or the picture."""
+    """How the camera moved in ``path``, from its gyro (synced to the picture) or the picture;
+    ``lens`` (``povkit.lens.find_lens``), where known, sets the gyro's vertical focal length
+    relative to the horizontal one that the sync fits."""
     info = info or probe(path)
 
     def measure_visual() -> CameraPath:
@@ -98,7 +107,7 @@ def estimate_camera_motion(
         report.warn_if_damaged(info)
         return shifts
 
-    return estimate_motion(
+    estimate = estimate_motion(
         path,
         measure_visual,
         quick_shifts,
@@ -108,7 +117,9 @@ def estimate_camera_motion(
         readout_ms=rolling_shutter_ms,
         warn_without_telemetry=warn_without_telemetry,
         info=info,
+        aspect=1.0 if lens is None else lens.fy / (lens.fx * float(info.sample_aspect)),
     )
+    return estimate if lens is None else replace(estimate, lens=lens.to_dict())
 
 
 def stabilize(
@@ -126,13 +137,17 @@ def stabilize(
     crf: float = 18,
     preset: str = "veryfast",
     motion_file: str | os.PathLike | None = None,
+    lens_file: str | os.PathLike | None = None,
+    undistort: bool = False,
 ) -> StabilizeResult:
     """Stabilize ``input_path`` into ``output_path``, keeping frame times and audio.
 
     ``gyro`` is "auto" (the file's own telemetry or a sidecar log), "off", or a log file; the
     gyro path is used when it is there and trustworthy, the picture's motion otherwise.
     ``motion_file`` is a motion file saved by ``povkit motion --save`` for this clip: planning
-    then starts from it instead of measuring the motion again.
+    then starts from it instead of measuring the motion again. ``lens_file`` is a lens profile
+    (else the file's own lens metadata is used, if any); ``undistort`` takes the lens's
+    distortion out of the output, which is then planned and cropped in the undistorted view.
     """
     try:
         check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
@@ -146,6 +161,8 @@ def stabilize(
     started = time.perf_counter()
     info = probe(input_path)
     output = check_output_path(input_path, output_path)
+    lens, origin = find_lens(input_path, info, lens_file)
+    view = _view(lens, origin) if undistort else None
     if motion_file is not None:
         motion = load_motion(motion_file, video=input_path)
     else:
@@ -156,7 +173,10 @@ def stabilize(
             rolling_shutter_ms=rolling_shutter_ms,
             info=info,
             warn_without_telemetry=gyro == "auto",
+            lens=lens,
         )
+    if view is not None:
+        motion = view.in_view(motion)
     camera_path = motion.path
     plan = plan_stabilization(
         camera_path,
@@ -182,7 +202,7 @@ def stabilize(
             plan, motion.rolling_shutter, camera_path.times.seconds, max_zoom=max_zoom
         )
     analysed = time.perf_counter()
-    frames = render(input_path, output, plan, crf=crf, preset=preset, info=info)
+    frames = render(input_path, output, plan, crf=crf, preset=preset, info=info, view=view)
     finished = time.perf_counter()
     return StabilizeResult(
         output=str(output),
@@ -195,7 +215,18 @@ def stabilize(
         invalid_steps=int((~camera_path.valid).sum()),
         notes=motion.notes + plan.notes,
         motion={k: v for k, v in motion.to_dict().items() if k != "notes"},
+        undistorted_scale=None if view is None else view.scale,
     )
+
+
+def _view(lens: Lens | None, why_none: str) -> UndistortedView:
+    """The undistorted view of ``lens``, or a ``UsageError`` saying why there is no lens."""
+    if lens is None:
+        raise UsageError(
+            f"--undistort needs the lens: {why_none}; give --lens FILE (a Gyroflow lens profile, "
+            'or povkit\'s, e.g. {"width": 1920, "height": 1080, "hfov_deg": 118})'
+        )
+    return undistorted_view(lens)
 
 
 def render(
@@ -206,9 +237,18 @@ def render(
     crf: float = 18,
     preset: str = "veryfast",
     info: VideoInfo | None = None,
+    view: UndistortedView | None = None,
 ) -> int:
-    """Apply a warp plan to a file (with a progress bar); returns frames written."""
+    """Apply a warp plan to a file (with a progress bar; undistorted into ``view`` if given);
+    returns frames written."""
     with progress("rendering", len(plan)) as tick:
         return render_plan(
-            input_path, Path(output_path), plan, crf=crf, preset=preset, info=info, on_frame=tick
+            input_path,
+            Path(output_path),
+            plan,
+            crf=crf,
+            preset=preset,
+            info=info,
+            on_frame=tick,
+            view=view,
         )

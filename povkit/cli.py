@@ -57,6 +57,11 @@ def _add_stabilize(commands) -> None:
     p.add_argument(
         "--motion", help="motion file from 'povkit motion IN --save FILE' (skips measuring)"
     )
+    p.add_argument(
+        "--undistort",
+        action="store_true",
+        help="take the lens's fisheye distortion out (--lens, or the file's lens metadata)",
+    )
     p.set_defaults(run=_run_stabilize)
 
 
@@ -77,6 +82,11 @@ def _add_gyro_options(p) -> None:
         metavar="MS",
         help="sensor readout time: rows are corrected with the gyro (0: off)",
     )
+    p.add_argument(
+        "--lens",
+        metavar="FILE",
+        help="lens profile (.json, Gyroflow's or povkit's); default: the file's lens metadata",
+    )
 
 
 def _run_stabilize(args) -> tuple[dict, str]:
@@ -96,6 +106,8 @@ def _run_stabilize(args) -> tuple[dict, str]:
         rolling_shutter_ms=args.rolling_shutter,
         horizon_lock=args.horizon_lock,
         motion_file=args.motion,
+        lens_file=args.lens,
+        undistort=args.undistort,
     )
     data = result.to_dict()
     text = (
@@ -122,15 +134,21 @@ def _add_motion(commands) -> None:
 def _run_motion(args) -> tuple[dict, str]:
     from povkit.api import estimate_camera_motion
     from povkit.io.motion_file import checked_motion_file, save_motion
+    from povkit.io.video import probe
+    from povkit.lens import find_lens
 
     if args.save:
         checked_motion_file(args.save)
+    info = probe(args.input)
+    lens, _ = find_lens(args.input, info, args.lens)
     estimate = estimate_camera_motion(
         args.input,
         gyro=args.gyro,
         source=args.source,
         gyro_offset_ms=args.gyro_offset,
         rolling_shutter_ms=args.rolling_shutter,
+        info=info,
+        lens=lens,
     )
     if args.save:
         save_motion(estimate, args.save, video=args.input)

@@ -167,6 +167,9 @@ class MotionEstimate:
     rolling_shutter: np.ndarray | None = None
     """(N, K, 3) content motion across each frame's sensor readout, from the gyro, where a
     readout time was given: what ``WarpPlan.rolling_shutter`` corrects."""
+    lens: dict | None = None
+    """The lens the motion was measured with (``povkit.lens.Lens.to_dict()``), where one was
+    known."""
 
     def to_dict(self) -> dict:
         def rounded(value: float | None, digits: int) -> float | None:
@@ -179,5 +182,6 @@ class MotionEstimate:
             "in_camera_stabilized": self.in_camera_stabilized,
             "focal_px": rounded(self.focal_px, 2),
             "drift_ppm": rounded(self.drift_ppm, 1),
+            "lens": self.lens,
             "notes": list(self.notes),
         }

@@ -53,6 +53,15 @@ class TelemetryError(InputError):
 
 
 @dataclass(frozen=True)
+class LensSettings:
+    """What a GoPro's settings say about its lens: the mode (GPMF VFOV, a letter such as W for
+    wide) and, on cameras that state it, the diagonal field of view (ZFOV, degrees)."""
+
+    mode: str = ""
+    diagonal_fov_deg: float | None = None
+
+
+@dataclass(frozen=True)
 class GpmfStream:
     """One GPMF sensor stream as the file stores it: scaled values in the file's axis order."""
 
@@ -144,6 +153,28 @@ def read_gpmf_streams(
     if "GYRO" not in streams:
         raise TelemetryError(f"{path}: its telemetry has no gyroscope samples")
     return streams, {"model": model, "stabilized_in_camera": _eis(groups)}
+
+
+def read_lens_settings(
+    path: str | os.PathLike, info: VideoInfo | None = None
+) -> LensSettings | None:
+    """The lens settings of a GoPro file (probed as ``info``), or None without a gpmd track.
+
+    Only the parser runs (its first group holds the settings), with no demux of the video:
+    some 50 ms on the Karma clip.
+    """
+    if "gpmd" not in (info or probe(path)).data_streams:
+        return None
+    groups, _ = _parse(path)
+    settings = groups[0].get("Default", {}) if groups else {}
+    fov = settings.get("0x5a464f56")  # ZFOV
+    try:
+        diagonal = float(fov) if fov is not None else None
+    except (TypeError, ValueError):
+        diagonal = None
+    if diagonal is not None and not 0 < diagonal < 360:
+        diagonal = None
+    return LensSettings(mode=str(settings.get("0x56464f56", "")), diagonal_fov_deg=diagonal)
 
 
 def _parse(path: str | os.PathLike) -> tuple[list[dict], str]:

@@ -4,8 +4,8 @@
 Rates are integrated as quaternions (scipy ``Rotation``) in camera axes: x right, y down,
 z forward, so a (yaw, pitch, roll) rate is the rotation vector (pitch, yaw, roll). Frame steps
 are the relative rotations between consecutive frames, linearized about the frame centre with
-the lens's central focal length: content shift (-f yaw, f pitch) and roll -roll, as
-``povkit.synth`` defines them.
+the lens's central focal length: content shift (-f yaw, f aspect pitch) and roll -roll, as
+``povkit.synth`` defines them; ``aspect`` is a lens profile's fy / fx (1 without one).
 """
 
 from __future__ import annotations
@@ -78,12 +78,13 @@ def frame_rotations(orientation: Orientation, times: np.ndarray) -> np.ndarray:
     return steps
 
 
-def image_steps(rotations: np.ndarray, focal_px: float) -> np.ndarray:
+def image_steps(rotations: np.ndarray, focal_px: float, aspect: float = 1.0) -> np.ndarray:
     """(N, 4) similarity steps (dx, dy, angle, log_scale) of content for (yaw, pitch, roll)
-    camera rotations: a small turn right moves the content left by ``focal_px * yaw``."""
+    camera rotations: a small turn right moves the content left by ``focal_px * yaw``, a tilt
+    up moves it down by ``focal_px * aspect * pitch`` (the lens's vertical focal length)."""
     steps = np.zeros((len(rotations), 4))
     steps[:, 0] = -focal_px * rotations[:, 0]
-    steps[:, 1] = focal_px * rotations[:, 1]
+    steps[:, 1] = focal_px * aspect * rotations[:, 1]
     steps[:, 2] = -rotations[:, 2]
     return steps
 
@@ -94,6 +95,7 @@ def gyro_camera_path(
     frame_size: tuple[float, float],
     *,
     focal_px: float,
+    aspect: float = 1.0,
     offset_s: float = 0.0,
     readout_s: float = 0.0,
 ) -> CameraPath:
@@ -103,7 +105,7 @@ def gyro_camera_path(
     its middle row (half the rolling-shutter ``readout_s`` after its timestamp).
     """
     gyro_times = times.seconds + offset_s + readout_s / 2
-    steps = image_steps(frame_rotations(orientation, gyro_times), focal_px)
+    steps = image_steps(frame_rotations(orientation, gyro_times), focal_px, aspect)
     return CameraPath(
         times=times,
         params=compose_steps(steps, frame_center(frame_size)),
@@ -118,6 +120,7 @@ def readout_motion(
     times: np.ndarray,
     readout_s: float,
     focal_px: float,
+    aspect: float = 1.0,
     knots: int = READOUT_KNOTS,
 ) -> np.ndarray:
     """(N, knots, 3) content motion (dx, dy, angle) at ``knots`` evenly spaced rows from each
@@ -128,7 +131,7 @@ def readout_motion(
     out = np.empty((len(times), knots, 3))
     for k, share in enumerate(shares):
         rotations = (middle.inv() * orientation.at(times + share * readout_s)).as_rotvec()
-        out[:, k] = image_steps(rotations[:, _RATES_TO_ROTVEC], focal_px)[:, :3]
+        out[:, k] = image_steps(rotations[:, _RATES_TO_ROTVEC], focal_px, aspect)[:, :3]
     return out
 
 

@@ -69,9 +69,11 @@ def estimate_motion(
     readout_ms: float = 0.0,
     warn_without_telemetry: bool = False,
     info: VideoInfo | None = None,
+    aspect: float = 1.0,
 ) -> MotionEstimate:
     """Camera motion of ``video`` (probed as ``info``) from the chosen ``source``: the gyro's,
-    synced on the quick ``measure_shifts`` pass, or ``measure_visual``'s."""
+    synced on the quick ``measure_shifts`` pass, or ``measure_visual``'s; ``aspect`` is the
+    lens's vertical over horizontal focal length in display pixels."""
     check_motion_options(gyro=gyro, source=source)
     if gyro == "off" or source == "visual":
         return MotionEstimate(measure_visual(), "visual")
@@ -84,7 +86,7 @@ def estimate_motion(
             return _visual_instead(measure_visual, f"{video}: no motion telemetry found")
         return MotionEstimate(measure_visual(), "visual")
     return _from_gyro(
-        imu, measure_visual, measure_shifts, source, gyro_offset_ms, readout_ms / 1000
+        imu, measure_visual, measure_shifts, source, gyro_offset_ms, readout_ms / 1000, aspect
     )
 
 
@@ -100,6 +102,7 @@ def _from_gyro(
     source: str,
     offset_ms: float | None,
     readout_s: float,
+    aspect: float,
 ) -> MotionEstimate:
     if imu.stabilized_in_camera:  # the file says so: no need to measure it
         note = f"stabilized in camera: {IN_CAMERA_SETTING}"
@@ -112,9 +115,9 @@ def _from_gyro(
     except TelemetryError as exc:
         return _visual_instead(measure_visual, str(exc))
     if offset_ms is None:
-        sync = estimate_sync(imu, quick, search_s=SEARCH_S, readout_s=readout_s)
+        sync = estimate_sync(imu, quick, search_s=SEARCH_S, readout_s=readout_s, aspect=aspect)
     else:
-        sync = sync_at(imu, quick, offset_ms / 1000, readout_s=readout_s)
+        sync = sync_at(imu, quick, offset_ms / 1000, readout_s=readout_s, aspect=aspect)
     figures = {
         "gyro_offset_ms": sync.offset_s * 1000,
         "sync_confidence": sync.confidence,
@@ -140,6 +143,7 @@ def _from_gyro(
         quick.times,
         quick.frame_size,
         focal_px=sync.focal_px,
+        aspect=aspect,
         offset_s=offsets,
         readout_s=readout_s,
     )
@@ -150,7 +154,7 @@ def _from_gyro(
         roll = np.interp(seconds + offsets + readout_s / 2, imu.times, roll)
     rows = None
     if readout_s > 0:
-        rows = readout_motion(orientation, seconds + offsets, readout_s, sync.focal_px)
+        rows = readout_motion(orientation, seconds + offsets, readout_s, sync.focal_px, aspect)
     return MotionEstimate(path, path.source, level_roll=roll, rolling_shutter=rows, **figures)
 
 

@@ -2,9 +2,10 @@
 
 For a candidate offset the gyro rates, integrated over each frame step, give a (yaw, pitch)
 turn (small-angle: frame-to-frame turns are small, and the scan needs thousands of them), which
-moves the content by (-f yaw, f pitch). The picture's measured steps are compared with these by
-a normalized cross-correlation of both axes together, after taking out slow motion (a moving
-average) so that shake, which is sharp in time, sets the peak. A coarse scan finds the peak, a
+moves the content by (-f yaw, f aspect pitch) (``aspect``: a lens profile's fy / fx, else 1).
+The picture's measured steps are compared with these by a normalized cross-correlation of both
+axes together, after taking out slow motion (a moving average) so that shake, which is sharp in
+time, sets the peak. A coarse scan finds the peak, a
 fine scan and a parabola through its top give sub-millisecond offsets. The correlation at the
 peak is the confidence, and the least-squares scale is the lens's central focal length.
 """
@@ -58,9 +59,15 @@ class _Matcher:
     """Correlation of picture steps with gyro turns as a function of the offset."""
 
     def __init__(
-        self, imu: ImuSamples, visual: CameraPath, readout_s: float, rows: np.ndarray
+        self,
+        imu: ImuSamples,
+        visual: CameraPath,
+        readout_s: float,
+        rows: np.ndarray,
+        aspect: float = 1.0,
     ) -> None:
         self.gyro_times = imu.times
+        self.aspect = aspect
         self.turned = cumulative_trapezoid(imu.gyro[:, :2], imu.times, axis=0, initial=0)
         self.times = visual.times.seconds + readout_s / 2
         rate = (len(self.times) - 1) / max(self.times[-1] - self.times[0], 1e-9)
@@ -71,7 +78,9 @@ class _Matcher:
     def turns(self, offset_s: float) -> np.ndarray:
         at = self.times + offset_s
         turned = [np.interp(at, self.gyro_times, self.turned[:, axis]) for axis in (0, 1)]
-        content = np.column_stack([-np.diff(turned[0], prepend=0), np.diff(turned[1], prepend=0)])
+        content = np.column_stack(
+            [-np.diff(turned[0], prepend=0), self.aspect * np.diff(turned[1], prepend=0)]
+        )
         return _high_pass(content, self.window)[self.rows]
 
     def correlation(self, offset_s: float) -> float:
@@ -104,13 +113,18 @@ def _rows(visual: CameraPath) -> np.ndarray:
 
 
 def sync_at(
-    imu: ImuSamples, visual: CameraPath, offset_s: float, *, readout_s: float = 0.0
+    imu: ImuSamples,
+    visual: CameraPath,
+    offset_s: float,
+    *,
+    readout_s: float = 0.0,
+    aspect: float = 1.0,
 ) -> SyncResult:
     """Sync figures at a given offset (``--gyro-offset``): the confidence and scale there."""
     rows = _rows(visual)
     if len(rows) < 10:
         return SyncResult(offset_s, 0.0, 0.0)
-    matcher = _Matcher(imu, visual, readout_s, rows)
+    matcher = _Matcher(imu, visual, readout_s, rows, aspect)
     return SyncResult(offset_s, max(0.0, matcher.correlation(offset_s)), matcher.focal(offset_s))
 
 
@@ -120,6 +134,7 @@ def estimate_sync(
     *,
     search_s: float = 1.0,
     readout_s: float = 0.0,
+    aspect: float = 1.0,
 ) -> SyncResult:
     """Offset of the gyro clock against the video (within +-``search_s``), with confidence.
 
@@ -129,7 +144,7 @@ def estimate_sync(
     rows = _rows(visual)
     if len(rows) < 10:
         return SyncResult(0.0, 0.0, 0.0)
-    matcher = _Matcher(imu, visual, readout_s, rows)
+    matcher = _Matcher(imu, visual, readout_s, rows, aspect)
     coarse, _ = matcher.peak(0.0, search_s, 0.004)
     offset, confidence = matcher.peak(coarse, 0.006, 0.0005)
     result = SyncResult(offset, max(0.0, confidence), matcher.focal(offset))
@@ -137,7 +152,10 @@ def estimate_sync(
     if span < DRIFT_MIN_S or not result.trusted:
         return result
     halves = np.array_split(rows, 2)
-    ends = [_Matcher(imu, visual, readout_s, half).peak(offset, 0.05, 0.0005)[0] for half in halves]
+    ends = [
+        _Matcher(imu, visual, readout_s, half, aspect).peak(offset, 0.05, 0.0005)[0]
+        for half in halves
+    ]
     centres = [float(matcher.times[half].mean()) for half in halves]
     drift = (ends[1] - ends[0]) / (centres[1] - centres[0])
     middle = float(np.mean(centres))

@@ -16,15 +16,21 @@ import numpy as np
 
 from povkit.frame_pool import frame_pool
 from povkit.io.video import VideoReader, VideoWriter, plane_arrays, yuv420_planes
+from povkit.lens import UndistortedView
 from povkit.render.warp import RowMotion, plan_matrices, plan_row_motions, warp_planes
 from povkit.types import VideoInfo, WarpPlan
 
 
 def _warped(
-    frame: av.VideoFrame, matrix: np.ndarray, rows: RowMotion | None, width: int, height: int
+    frame: av.VideoFrame,
+    matrix: np.ndarray,
+    rows: RowMotion | None,
+    view: UndistortedView | None,
+    width: int,
+    height: int,
 ) -> av.VideoFrame:
     out = av.VideoFrame(width, height, "yuv420p")
-    warp_planes(yuv420_planes(frame), matrix, plane_arrays(out), rows)
+    warp_planes(yuv420_planes(frame), matrix, plane_arrays(out), rows, view)
     out.pts = frame.pts
     out.time_base = frame.time_base
     return out
@@ -40,8 +46,10 @@ def render_plan(
     workers: int = 2,
     info: VideoInfo | None = None,
     on_frame: Callable[[], None] | None = None,
+    view: UndistortedView | None = None,
 ) -> int:
-    """Apply ``plan`` to every frame of ``input_path`` and encode to ``output_path``.
+    """Apply ``plan`` to every frame of ``input_path`` and encode to ``output_path``; with a
+    ``view``, the plan is in that undistorted view's pixels and the lens is undone too.
 
     Returns the number of frames written. Frames beyond the plan (which a damaged file can
     yield on a second read) reuse the plan's last warp.
@@ -71,7 +79,7 @@ def render_plan(
                     index = min(written + len(in_flight), len(matrices) - 1)
                     rows = None if row_motions is None else row_motions[index]
                     in_flight.append(
-                        pool.submit(_warped, item, matrices[index], rows, width, height)
+                        pool.submit(_warped, item, matrices[index], rows, view, width, height)
                     )
                     while len(in_flight) > 2 * workers:
                         writer.write(in_flight.popleft().result())

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from povkit.geometry import frame_center, similarity_matrices
+from povkit.lens import UndistortedView
 from povkit.types import VideoInfo, WarpPlan
 
 # 4:2:0 chroma: sample i sits between luma samples 2i and 2i+1.
@@ -75,11 +76,16 @@ def warp_planes(
     matrix: np.ndarray,
     out_planes: list[np.ndarray],
     rows: RowMotion | None = None,
+    view: UndistortedView | None = None,
 ) -> None:
     """Warp Y, U, V planes by ``matrix`` (luma pixels) into ``out_planes`` (same layout),
-    with each row first moved back to the middle row's time where ``rows`` is given."""
-    if rows is not None:
-        _remap_planes(planes, matrix, out_planes, rows)
+    with each row first moved back to the middle row's time where ``rows`` is given, and the
+    lens's distortion taken out where ``view`` is (the warp then works in the view's pixels)."""
+    if rows is not None or view is not None:
+        for src, dst, maps in zip(
+            planes, out_planes, source_maps(matrix, out_planes, rows, view), strict=True
+        ):
+            cv2.remap(src, *maps, cv2.INTER_LINEAR, dst=dst, borderMode=cv2.BORDER_REPLICATE)
         return
     if is_identity(matrix):
         for src, dst in zip(planes, out_planes, strict=True):
@@ -100,28 +106,37 @@ def warp_planes(
 
 
 MAP_STEP = 8
-"""Per-row warps compute their source maps every this many pixels and interpolate linearly
-in between (the maps are smooth: an affine map plus a piecewise-linear row motion), which
-makes a 1080p frame's maps some 20 times cheaper than computing every pixel."""
+"""Per-pixel warps compute their source maps every this many pixels and interpolate linearly
+in between (the maps are smooth: an affine map, a piecewise-linear row motion, a lens's
+distortion), which makes a 1080p frame's maps some 20 times cheaper than computing every
+pixel."""
 
 
-def _remap_planes(
-    planes: list[np.ndarray], matrix: np.ndarray, out_planes: list[np.ndarray], rows: RowMotion
-) -> None:
-    """Per-row warp: each output pixel goes back through ``matrix`` to its middle-row-time
-    position, then to where its row read it (``rows``)."""
+def source_maps(
+    matrix: np.ndarray,
+    out_planes: list[np.ndarray],
+    rows: RowMotion | None,
+    view: UndistortedView | None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per plane, the (x, y) ``cv2.remap`` maps of a per-pixel warp: each output pixel goes
+    back through ``matrix`` to its middle-row-time position, then to where its row read it
+    (``rows``), then from the undistorted view to where the lens put it (``view``)."""
     inverse = np.linalg.inv(matrix)
-    for index, (src, dst) in enumerate(zip(planes, out_planes, strict=True)):
+    maps = []
+    for index, dst in enumerate(out_planes):
         to_luma = np.eye(3) if index == 0 else _CHROMA_TO_LUMA
         out_y, out_x, crop = _coarse_grid(dst.shape)
         back = inverse @ to_luma
         x = back[0, 0] * out_x + back[0, 1] * out_y + back[0, 2]
         y = back[1, 0] * out_x + back[1, 1] * out_y + back[1, 2]
-        x, y = rows.source(x, y)
+        if rows is not None:
+            x, y = rows.source(x, y)
+        if view is not None:
+            x, y = view.source(x, y)
         if index:
             x, y = 0.5 * x - 0.25, 0.5 * y - 0.25
-        map_x, map_y = (_upsampled(v.astype(np.float32), crop) for v in (x, y))
-        cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, dst=dst, borderMode=cv2.BORDER_REPLICATE)
+        maps.append(tuple(_upsampled(v.astype(np.float32), crop) for v in (x, y)))
+    return maps
 
 
 def _coarse_grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, tuple[slice, slice]]:
