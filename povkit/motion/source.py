@@ -179,12 +179,13 @@ def _from_records(
         return replace(estimate, in_camera_stabilized=True, **figures)
 
     figures = figures or {}
-    if imu.camera_orientation is None or imu.image_orientation is None:
+    records = (imu.orientation_times, imu.camera_orientation, imu.image_orientation)
+    if any(record is None for record in records):
         return instead("the file has no orientation records (CORI, IORI) to follow it", figures)
     quick = measure_quick()
     seconds = quick.times.seconds
     if not _one_per_frame(imu, seconds):
-        why = f"its orientation records are not one per frame of its {len(seconds)}"
+        why = f"its orientation records are not one per frame (of {len(seconds)})"
         return instead(why, figures)
     frames = len(seconds)
     orientation = picture_orientation(
