@@ -56,19 +56,21 @@ def _high_pass(signal: np.ndarray, window: int) -> np.ndarray:
 
 
 class _Matcher:
-    """Correlation of picture steps with gyro turns as a function of the offset."""
+    """Correlation of picture steps with (yaw, pitch) turns as a function of the offset: ``turned``
+    is how far the camera had turned (radians, cumulative) at each of ``turn_times``."""
 
     def __init__(
         self,
-        imu: ImuSamples,
+        turn_times: np.ndarray,
+        turned: np.ndarray,
         visual: CameraPath,
         readout_s: float,
         rows: np.ndarray,
         aspect: float = 1.0,
     ) -> None:
-        self.gyro_times = imu.times
+        self.turn_times = turn_times
+        self.turned = turned
         self.aspect = aspect
-        self.turned = cumulative_trapezoid(imu.gyro[:, :2], imu.times, axis=0, initial=0)
         self.times = visual.times.seconds + readout_s / 2
         rate = (len(self.times) - 1) / max(self.times[-1] - self.times[0], 1e-9)
         self.window = max(3, int(round(HIGH_PASS_S * rate)) | 1)
@@ -77,7 +79,7 @@ class _Matcher:
 
     def turns(self, offset_s: float) -> np.ndarray:
         at = self.times + offset_s
-        turned = [np.interp(at, self.gyro_times, self.turned[:, axis]) for axis in (0, 1)]
+        turned = [np.interp(at, self.turn_times, self.turned[:, axis]) for axis in (0, 1)]
         content = np.column_stack(
             [-np.diff(turned[0], prepend=0), self.aspect * np.diff(turned[1], prepend=0)]
         )
@@ -105,6 +107,14 @@ class _Matcher:
         return float(grid[best]), float(scores[best])
 
 
+def _gyro_matcher(
+    imu: ImuSamples, visual: CameraPath, readout_s: float, rows: np.ndarray, aspect: float
+) -> _Matcher:
+    """A matcher for the gyro's turns: its rates integrated over time."""
+    turned = cumulative_trapezoid(imu.gyro[:, :2], imu.times, axis=0, initial=0)
+    return _Matcher(imu.times, turned, visual, readout_s, rows, aspect)
+
+
 def _rows(visual: CameraPath) -> np.ndarray:
     """Frame steps measured on both sides (row 0 has no step)."""
     valid = visual.valid & np.roll(visual.valid, 1)
@@ -124,8 +134,19 @@ def sync_at(
     rows = _rows(visual)
     if len(rows) < 10:
         return SyncResult(offset_s, 0.0, 0.0)
-    matcher = _Matcher(imu, visual, readout_s, rows, aspect)
+    matcher = _gyro_matcher(imu, visual, readout_s, rows, aspect)
     return SyncResult(offset_s, max(0.0, matcher.correlation(offset_s)), matcher.focal(offset_s))
+
+
+def match_frames(turned: np.ndarray, visual: CameraPath, aspect: float = 1.0) -> SyncResult:
+    """Figures of turns timed to the frames already (a camera's own orientation records): how
+    well ``turned``, the cumulative (yaw, pitch) in radians at each frame of ``visual``, explains
+    the picture's steps, and the lens scale; no offset is searched."""
+    rows = _rows(visual)
+    if len(rows) < 10:
+        return SyncResult(0.0, 0.0, 0.0)
+    matcher = _Matcher(visual.times.seconds, turned, visual, 0.0, rows, aspect)
+    return SyncResult(0.0, max(0.0, matcher.correlation(0.0)), matcher.focal(0.0))
 
 
 def estimate_sync(
@@ -144,7 +165,7 @@ def estimate_sync(
     rows = _rows(visual)
     if len(rows) < 10:
         return SyncResult(0.0, 0.0, 0.0)
-    matcher = _Matcher(imu, visual, readout_s, rows, aspect)
+    matcher = _gyro_matcher(imu, visual, readout_s, rows, aspect)
     coarse, _ = matcher.peak(0.0, search_s, 0.004)
     offset, confidence = matcher.peak(coarse, 0.006, 0.0005)
     result = SyncResult(offset, max(0.0, confidence), matcher.focal(offset))
@@ -153,7 +174,7 @@ def estimate_sync(
         return result
     halves = np.array_split(rows, 2)
     ends = [
-        _Matcher(imu, visual, readout_s, half, aspect).peak(offset, 0.05, 0.0005)[0]
+        _gyro_matcher(imu, visual, readout_s, half, aspect).peak(offset, 0.05, 0.0005)[0]
         for half in halves
     ]
     centres = [float(matcher.times[half].mean()) for half in halves]
