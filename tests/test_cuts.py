@@ -75,8 +75,30 @@ def test_fade_through_black_is_one_boundary_in_the_dip():
     assert _detect_frames(frames, "fade") == found
 
 
+def test_cross_dissolve_is_found_where_the_new_shot_is_half_in(tmp_path):
+    first, second = _walk(9), _walk(10)
+    weights = (np.arange(16) + 1) / 17
+    blend = [
+        ((1 - a) * f.astype(np.float32) + a * g).astype(np.uint8)
+        for f, g, a in zip(first[30:46], second[:16], weights, strict=True)
+    ]
+    clip = encode_frames(tmp_path / "dissolve.mp4", [*first[:30], *blend, *second[16:]], fps=FPS)
+    (found,) = detect_shots(clip).to_dict()["boundaries"]
+    crossing = 30 + int(np.argmax(weights >= 0.5))
+    assert found["kind"] == "dissolve" and abs(found["frame"] - crossing) <= 2
+    assert found["start_frame"] < found["frame"] <= found["end_frame"]
+    (exact,) = _detect_frames([*first[:30], *blend, *second[16:]], "dissolve")
+    assert abs(exact - crossing) <= 2
+
+
+def test_handheld_take_and_whip_pan_are_no_dissolves(tmp_path):
+    clip = whip_pan_clip(tmp_path / "whip.mp4", peak_deg_s=1000, blur=4, seconds=3.0)
+    assert detect_shots(clip, detector="dissolve").cuts == []
+    assert _detect_frames(_walk(11, seconds=3.0), "dissolve") == []
+
+
 def test_detectors_validate_their_parameters():
-    assert set(DETECTORS) == {"pov", "histogram", "fade"}
+    assert set(DETECTORS) == {"pov", "histogram", "fade", "dissolve"}
     with pytest.raises(ValueError, match="choose one of"):
         make_detector("magic")
     with pytest.raises(ValueError, match="threshold"):
@@ -110,7 +132,9 @@ def test_variable_frame_rate_clip_counts_decoded_frames(real_clip):
 
 
 @pytest.mark.real
-@pytest.mark.parametrize("name", ["forest_walk.mp4", "cockatoo_phone.mp4", "park_walk.mp4"])
+@pytest.mark.parametrize(
+    "name", ["forest_walk.mp4", "cockatoo_phone.mp4", "park_walk.mp4", "static_street.avi"]
+)
 def test_continuous_takes_have_no_cuts(real_clip, name):
     assert detect_shots(real_clip(f"stabilize/{name}")).cuts == []
 

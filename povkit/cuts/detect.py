@@ -88,6 +88,7 @@ class ShotList:
                     "time": round(self.seconds(b.frame), 6),
                     "kind": b.kind,
                     "score": round(b.score, 4),
+                    **({"start_frame": b.span[0], "end_frame": b.span[1]} if b.span else {}),
                 }
                 for b in self.boundaries
             ],

@@ -1,4 +1,5 @@
-"""Shot-boundary detectors, chosen by name: ``pov`` (default), ``histogram`` and ``fade``.
+"""Shot-boundary detectors, chosen by name: ``pov`` (default), ``histogram``, ``fade`` and
+``dissolve``.
 
 Each detector turns per-frame change signals (:mod:`povkit.cuts.signals`) into boundaries: the
 decode-order index of the first frame of each new shot. No video here, only arrays.
@@ -36,9 +37,12 @@ class Boundary:
 
     frame: int
     kind: str
-    """``cut`` (abrupt change, also into or out of black) or ``fade`` (through black: the
-    middle of the dip)."""
+    """``cut`` (abrupt change, also into or out of black), ``fade`` (through black: the
+    middle of the dip) or ``dissolve`` (a blend between two lit shots: the first frame that is
+    at least half the new shot)."""
     score: float
+    span: tuple[int, int] | None = None
+    """First and last frame of a dissolve's blend; None for the others."""
 
 
 class ShotDetector:
@@ -113,7 +117,7 @@ class PovDetector(_AdaptiveCuts, ShotDetector):
 
     name: ClassVar[str] = "pov"
     fades: bool = True
-    """Also report fades and dips through black."""
+    """Also report fades and dips through black, and cross-dissolves between lit shots."""
 
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
         structure = np.minimum(signals.structure, 1.0)
@@ -121,6 +125,7 @@ class PovDetector(_AdaptiveCuts, ShotDetector):
         found = self._cuts(score, signals, fps)
         if self.fades:
             found += _fades(signals, _frames(self.min_shot_s, fps))
+            found += _dissolves(signals, found)
         return _space_out(found, _frames(self.min_shot_s, fps))
 
 
@@ -150,6 +155,32 @@ class FadeDetector(ShotDetector):
 
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
         return _fades(signals, _frames(self.min_shot_s, fps))
+
+
+@dataclass(frozen=True)
+class DissolveDetector(ShotDetector):
+    """Cross-dissolves between lit shots only: the first frame that is half the new shot."""
+
+    name: ClassVar[str] = "dissolve"
+
+    def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
+        return _dissolves(signals, [])
+
+
+def _dissolves(signals: FrameSignals, others: list[Boundary]) -> list[Boundary]:
+    """The measured cross-dissolves, one per blend, leaving out those with a cut or a dip to
+    black inside (a blend window that straddles those is no dissolve)."""
+    found: list[Boundary] = []
+    for start, crossing, end, score in signals.dissolves.astype(np.float64):
+        first, last = int(start), int(end)
+        if any(first <= b.frame <= last + 1 for b in others):
+            continue
+        if found and first <= found[-1].span[1]:
+            if score > found[-1].score:
+                found[-1] = Boundary(int(crossing), "dissolve", float(score), (first, last))
+            continue
+        found.append(Boundary(int(crossing), "dissolve", float(score), (first, last)))
+    return found
 
 
 def _frames(seconds: float, fps: float) -> int:
@@ -230,7 +261,7 @@ def _space_out(found: list[Boundary], min_frames: int) -> list[Boundary]:
 
 
 DETECTORS: dict[str, type[ShotDetector]] = {
-    cls.name: cls for cls in (PovDetector, HistogramDetector, FadeDetector)
+    cls.name: cls for cls in (PovDetector, HistogramDetector, FadeDetector, DissolveDetector)
 }
 
 

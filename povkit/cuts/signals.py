@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from povkit.cuts.dissolves import BlendMeter
+
 HIST_BINS = (8, 4, 4)
 """Histogram bins over Y, U, V: luma matters most, chroma separates scenes of equal brightness."""
 FLAT_STD = 4.0
@@ -42,6 +44,9 @@ class FrameSignals:
     back: np.ndarray
     """(N, LOOK_BACK) colour change from frame ``i - 2 - k`` to frame ``i`` (column k); NaN
     before the clip starts."""
+    dissolves: np.ndarray
+    """(K, 4) cross-dissolves between lit shots: first mixed frame, first frame at least half
+    the new shot, last mixed frame, score 0-1 (:mod:`povkit.cuts.dissolves`)."""
 
     def __len__(self) -> int:
         return len(self.colour)
@@ -56,6 +61,7 @@ class SignalMeter:
         self._rows: list[tuple[float, float, float, float, float, float]] = []
         self._history: list[tuple[np.ndarray, np.ndarray, float]] = []
         self._back: list[np.ndarray] = []
+        self._blends = BlendMeter()
 
     def add(self, yuv: np.ndarray) -> None:
         """Measure one (H, W, 3) uint8 YUV frame against the one before it."""
@@ -67,11 +73,13 @@ class SignalMeter:
         tint = means[:, 0]
         look = (hist, tint, std)
         colour = structure = dx = dy = 0.0
+        unwindowed = grey.copy()  # phaseCorrelate with a window multiplies its inputs in place
         if self._previous is not None:
             last_grey, last_std = self._previous
             colour = _colour_change(look, self._history[-1])
             dx, dy = self._shift(last_grey, grey)
             structure = _structure_change(last_grey, grey, last_std, std, dx, dy)
+        self._blends.add(unwindowed, dx, dy)
         self._back.append(_colour_changes(look, self._history[:-1]))
         self._history = [*self._history[-LOOK_BACK:], look]
         self._previous = (grey, std)
@@ -93,6 +101,7 @@ class SignalMeter:
             brightness=rows[:, 4],
             contrast=rows[:, 5],
             back=np.array(self._back).reshape(-1, LOOK_BACK),
+            dissolves=np.array(self._blends.found, dtype=np.float64).reshape(-1, 4),
         )
 
 
