@@ -55,6 +55,7 @@ class BlendMeter:
         self._count = 0
         self._position = np.zeros(2)
         self._last_tested = -1
+        self._score = 0.0
         self.found: list[tuple[int, int, int, float]] = []
         """(start, crossing, end, score) of every dissolve: first mixed frame, first frame
         with blend weight 0.5 or more, last mixed frame; score 0-1."""
@@ -95,26 +96,28 @@ class BlendMeter:
         self._last_tested = q
 
     def _weights(self, p: int, q: int) -> np.ndarray | None:
-        """Blend weight of every frame between ``p`` and ``q``, or None where the ends share
-        structure or the middle frame is no blend of them."""
+        """Blend weight of every frame between ``p`` and ``q`` (and the middle's score kept),
+        or None where the ends share structure or the middle frame is no blend of them."""
         ends = [(self._frame(e)[0], windowed(self._frame(e)[0])) for e in (p, q)]
         if 1 - _aligned_correlation(*ends[0], *ends[1]) < END_CHANGE:
             return None
-        c = (p + q) // 2
-        middle = self._blend(c, ends, tiles=True)
+        middle = self._blend((p + q) // 2, ends)
         if middle is None:
             return None
-        weights = [middle if m == c else self._blend(m, ends) for m in range(p + 1, q)]
-        if any(w is None for w in weights):
+        pictures, mask, single, blend, weight = middle
+        if not (MIDDLE[0] <= weight <= MIDDLE[1] and single >= SINGLE_RESIDUAL):
             return None
-        return np.array(weights)
+        if blend > BLEND_SHARE * single or _tile_spread(pictures, mask) > TILE_SPREAD:
+            return None
+        self._score = float(1 - blend / single)
+        fits = [self._blend(m, ends) for m in range(p + 1, q)]
+        if any(fit is None for fit in fits):
+            return None
+        return np.array([fit[4] for fit in fits])
 
-    def _blend(
-        self, m: int, ends: list[tuple[np.ndarray, np.ndarray]], *, tiles: bool = False
-    ) -> float | None:
-        """Blend weight of the later end in frame ``m`` (each end, picture and windowed
-        picture, moved onto it); with ``tiles`` also checks that the frame is a blend, the same
-        all over, and keeps its score; None where it fails."""
+    def _blend(self, m: int, ends: list[tuple[np.ndarray, np.ndarray]]) -> tuple | None:
+        """(blurred pictures of frame ``m`` and both ends moved onto it, mask of their overlap,
+        and :func:`_fit` of them), or None where the ends do not overlap it enough."""
         grey = self._frame(m)[0]
         target = windowed(grey)
         moved = [_moved_onto(picture, window, target) for picture, window in ends]
@@ -125,15 +128,7 @@ class BlendMeter:
         if mask.mean() < 0.4:
             return None
         pictures = [cv2.GaussianBlur(x, (0, 0), BLUR_SIGMA) for x in (grey, a, b)]
-        single, blend, weight = _fit(*(x[mask] for x in pictures))
-        if not tiles:
-            return weight
-        if not (MIDDLE[0] <= weight <= MIDDLE[1] and single >= SINGLE_RESIDUAL):
-            return None
-        if blend > BLEND_SHARE * single or _tile_spread(pictures, mask) > TILE_SPREAD:
-            return None
-        self._score = float(1 - blend / single)
-        return weight
+        return (pictures, mask, *_fit(*(x[mask] for x in pictures)))
 
 
 def _fit(target: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
