@@ -28,11 +28,11 @@ LIGHT_SMOOTHNESS = 0.25
 corrections set the default crop budget, as vid.stab's optimal zoom does."""
 STRENGTHS = (1.0, 0.7, 0.5, 0.35, LIGHT_SMOOTHNESS)
 """Adaptive time constants tried by default, strongest first."""
-MAX_WIDENING = 1.5
+MAX_WIDENING = 3.0
 """The default plan's per-axis room may grow up to this factor while its path fits the budget:
 room that covers most frames on each axis alone is a box whose corners (every axis at its
 extreme at once) are rarely reached, so a wider box often fits and fewer frames give way."""
-WIDENING_TRIES = 4
+WIDENING_TRIES = 6
 """Solves spent finding that factor (widest first, then bisection in log scale)."""
 
 
