@@ -70,7 +70,7 @@ def test_streamed_windows_score_like_the_models_own_loop():
     _model_or_skip()
     import torch
 
-    from povkit.cuts.learned import TransNetMeter, _model, model_frame
+    from povkit.cuts.learned import TransNetMeter, load_model, model_frame
 
     frames = [*_walk(3, seconds=1.5), *_walk(4, seconds=1.5)]  # 90 frames: two windows
     meter = TransNetMeter()
@@ -79,7 +79,7 @@ def test_streamed_windows_score_like_the_models_own_loop():
         yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV)
         small.append(small_yuv([yuv[:, :, 0], yuv[:, :, 1], yuv[:, :, 2]]))
         meter.add(small[-1])
-    reference, _ = _model().predict_frames(
+    reference, _ = load_model().predict_frames(
         torch.from_numpy(np.stack([model_frame(s) for s in small])), quiet=True
     )
     streamed = meter.result()

@@ -43,7 +43,7 @@ def require() -> tuple[ModuleType, type]:
 
 
 @functools.cache
-def _model():
+def load_model():
     """TransNetV2 on the CPU with its packaged weights, loaded once per process.
 
     Its constructor seeds the global random generators and switches torch to deterministic
@@ -74,7 +74,7 @@ class TransNetMeter:
     repeated before the clip, the last after it, so the scores are the same."""
 
     def __init__(self) -> None:
-        self._model = _model()
+        self._model = load_model()
         self._window: list[np.ndarray] = []
         self._scores: list[np.ndarray] = []
         self._frames = 0
