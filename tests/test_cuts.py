@@ -76,7 +76,7 @@ def test_fade_through_black_is_one_boundary_in_the_dip():
 
 
 def test_detectors_validate_their_parameters():
-    assert set(DETECTORS) == {"pov", "histogram", "fade"}
+    assert set(DETECTORS) == {"pov", "histogram", "fade", "transnet"}
     with pytest.raises(ValueError, match="choose one of"):
         make_detector("magic")
     with pytest.raises(ValueError, match="threshold"):
