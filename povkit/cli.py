@@ -216,11 +216,21 @@ def _run_demo(args) -> tuple[dict, str]:
 def _add_cuts(commands) -> None:
     p = commands.add_parser("cuts", help="find shot boundaries: hard cuts, fades, dips to black")
     p.add_argument("input", help="video to analyse")
-    p.add_argument("--detector", default="pov", choices=["pov", "histogram", "fade"])
     p.add_argument(
-        "--threshold", type=float, help="pov/histogram: times the local change a cut needs (3)"
+        "--detector",
+        default="pov",
+        choices=["pov", "histogram", "fade", "transnet"],
+        help="pov (default); transnet: learned model checked by pov's motion tests, "
+        "needs pip install 'povkit[learned]'",
     )
-    p.add_argument("--min-score", type=float, help="pov/histogram: smallest cut change 0-1 (0.15)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        help="pov/histogram/transnet: times the local change a cut needs (3)",
+    )
+    p.add_argument(
+        "--min-score", type=float, help="pov/histogram/transnet: smallest cut change 0-1 (0.15)"
+    )
     p.add_argument("--min-shot", type=float, help="shortest shot in seconds (0.25)")
     p.add_argument("--csv", help="write a table of the shots to this .csv file")
     p.add_argument("--otio", help="write the shots as an OpenTimelineIO timeline (.otio)")

@@ -98,7 +98,7 @@ def test_handheld_take_and_whip_pan_are_no_dissolves(tmp_path):
 
 
 def test_detectors_validate_their_parameters():
-    assert set(DETECTORS) == {"pov", "histogram", "fade", "dissolve"}
+    assert set(DETECTORS) == {"pov", "histogram", "fade", "dissolve", "transnet"}
     with pytest.raises(ValueError, match="choose one of"):
         make_detector("magic")
     with pytest.raises(ValueError, match="threshold"):

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from povkit.cuts.detectors import Boundary, ShotDetector, make_detector
-from povkit.cuts.signals import FrameSignals, SignalMeter
+from povkit.cuts.signals import FrameScorer, FrameSignals, SignalMeter
 from povkit.errors import InputError
 from povkit.io.video import VideoReader, yuv420_planes
 from povkit.types import FrameTimes, VideoInfo
@@ -128,12 +128,14 @@ def measure_signals(
     info: VideoInfo | None = None,
     width: int = ANALYSIS_WIDTH,
     on_frame: Callable[[], None] | None = None,
+    scorer: FrameScorer | None = None,
 ) -> tuple[FrameSignals, FrameTimes, VideoInfo]:
-    """Decode ``path`` once and measure how each frame differs from the one before.
+    """Decode ``path`` once and measure how each frame differs from the one before (and what
+    ``scorer``, a learned model, makes of it).
 
     Measuring runs on a worker thread while the next frames decode (OpenCV and FFmpeg both
     release the GIL), at most ``_IN_FLIGHT`` frames behind."""
-    meter = SignalMeter()
+    meter = SignalMeter(scorer)
     pts: list[int] = []
 
     def measure(frame) -> None:
@@ -168,7 +170,8 @@ def detect_shots(
     """Shot boundaries of ``path`` found by ``detector``: a detector, or the name of one in
     DETECTORS built with ``params``."""
     method = make_detector(detector, **params) if isinstance(detector, str) else detector
-    signals, times, info = measure_signals(path, info=info, on_frame=on_frame)
+    scorer = method.scorer()
+    signals, times, info = measure_signals(path, info=info, on_frame=on_frame, scorer=scorer)
     fps = _measured_rate(times) or float(info.average_fps)
     return ShotList(info, times, method.detect(signals, fps), method.name, signals)
 

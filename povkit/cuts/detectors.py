@@ -1,5 +1,5 @@
-"""Shot-boundary detectors, chosen by name: ``pov`` (default), ``histogram``, ``fade`` and
-``dissolve``.
+"""Shot-boundary detectors, chosen by name: ``pov`` (default), ``histogram``, ``fade``,
+``dissolve`` and ``transnet`` (a learned model, optional).
 
 Each detector turns per-frame change signals (:mod:`povkit.cuts.signals`) into boundaries: the
 decode-order index of the first frame of each new shot. No video here, only arrays.
@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from povkit.cuts.signals import LOOK_BACK, FrameSignals
+from povkit.cuts.signals import LOOK_BACK, FrameScorer, FrameSignals
 from povkit.registry import build_named
 
 BLACK_LUMA = 26.0
@@ -50,6 +50,10 @@ class ShotDetector:
 
     name: ClassVar[str]
 
+    def scorer(self) -> FrameScorer | None:
+        """A learned model to run on every frame of the decode pass; None for classical ones."""
+        return None
+
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
         """Boundaries in increasing frame order for a clip at about ``fps`` frames per second."""
         raise NotImplementedError
@@ -83,20 +87,30 @@ class _AdaptiveCuts:
         if not 0 <= self.min_shot_s <= 10:
             raise ValueError(f"min_shot_s must be 0-10 seconds, got {self.min_shot_s}")
 
-    def _cuts(self, score: np.ndarray, signals: FrameSignals, fps: float) -> list[Boundary]:
-        """Frames whose change stands ``threshold`` times above the frames around them and
-        whose picture neither was there just before nor comes back just after."""
+    def _stands_out(self, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per frame: whether its change reaches ``min_score`` and ``threshold`` times the
+        local baseline (a whip pan or head turn changes many frames in a row and does not),
+        and whether it is the largest change of its window."""
         w = self.window
         padded = np.pad(score, w, mode="edge")
         windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1)
         baseline = (windows.sum(axis=1) - score) / (2 * w)
-        peak = score >= windows.max(axis=1)
+        abrupt = (score >= self.min_score) & (score >= self.threshold * (baseline + _RATIO_FLOOR))
+        return abrupt, score >= windows.max(axis=1)
+
+    def _horizon(self, fps: float) -> int:
+        """Frames within which a picture that comes back makes a change an interruption."""
+        return min(LOOK_BACK, round(self.return_s * fps))
+
+    def _cuts(self, score: np.ndarray, signals: FrameSignals, fps: float) -> list[Boundary]:
+        """Frames whose change stands ``threshold`` times above the frames around them and
+        whose picture neither was there just before nor comes back just after."""
+        abrupt, peak = self._stands_out(score)
         black = _black(signals)
         touches_black = black | np.r_[False, black[:-1]]  # entering or leaving a dip
-        hits = (score >= self.min_score) & (score >= self.threshold * (baseline + _RATIO_FLOOR))
-        hits &= peak & ~touches_black
+        hits = abrupt & peak & ~touches_black
         hits[0] = False
-        horizon = min(LOOK_BACK, round(self.return_s * fps))
+        horizon = self._horizon(fps)
         return [
             Boundary(int(i), "cut", float(score[i]))
             for i in np.flatnonzero(hits)
@@ -120,9 +134,7 @@ class PovDetector(_AdaptiveCuts, ShotDetector):
     """Also report fades and dips through black, and cross-dissolves between lit shots."""
 
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
-        structure = np.minimum(signals.structure, 1.0)
-        score = np.where(np.isnan(structure), signals.colour, 0.5 * (signals.colour + structure))
-        found = self._cuts(score, signals, fps)
+        found = self._cuts(_motion_score(signals), signals, fps)
         if self.fades:
             found += _fades(signals, _frames(self.min_shot_s, fps))
             found += _dissolves(signals, found)
@@ -138,6 +150,61 @@ class HistogramDetector(_AdaptiveCuts, ShotDetector):
 
     def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
         found = self._cuts(signals.colour, signals, fps)
+        return _space_out(found, _frames(self.min_shot_s, fps))
+
+
+@dataclass(frozen=True)
+class TransNetDetector(_AdaptiveCuts, ShotDetector):
+    """Shot changes called by TransNetV2, a learned model (``povkit[learned]``), checked
+    against povkit's motion-compensated signals.
+
+    The model runs on 48x27 copies of the analysis frames of the one decode pass. With the
+    motion check, a change the model calls is kept only where the ``pov`` detector's tests
+    say the picture did not continue: the motion-compensated change (at the model's frame or
+    one either side) stands ``threshold`` times above the frames around it, so a whip pan,
+    head turn or gradual dissolve does not, and its picture does not come back (a flash,
+    something across the lens).
+    """
+
+    name: ClassVar[str] = "transnet"
+    probability: float = 0.5
+    """Model probability above which a frame is the last of its shot (TransNetV2's own 0.5)."""
+    motion_check: bool = True
+    """Drop the model's cuts where the motion-compensated signals say the picture continued."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 < self.probability < 1:
+            raise ValueError(f"probability must be within (0, 1), got {self.probability}")
+        from povkit.cuts.learned import require
+
+        require()
+
+    def scorer(self) -> FrameScorer:
+        from povkit.cuts.learned import TransNetMeter
+
+        return TransNetMeter()
+
+    def detect(self, signals: FrameSignals, fps: float) -> list[Boundary]:
+        if signals.learned is None:
+            raise ValueError("transnet needs signals measured with its scorer (see detect_shots)")
+        above = signals.learned > self.probability
+        edges = np.flatnonzero(np.diff(np.r_[0, above.astype(np.int8), 0]))
+        score = _motion_score(signals)
+        abrupt, _ = self._stands_out(score)
+        horizon = self._horizon(fps)
+        found = []
+        for start, stop in zip(edges[::2], edges[1::2], strict=True):
+            frame = int(stop)  # the model marks the last frame of a shot; the next one starts
+            if frame == len(score):
+                continue
+            if self.motion_check:
+                frame = max(
+                    range(max(frame - 1, 1), min(frame + 2, len(score))), key=score.__getitem__
+                )
+                if not abrupt[frame] or _interruption(signals, frame, horizon):
+                    continue
+            found.append(Boundary(frame, "cut", float(signals.learned[start:stop].max())))
         return _space_out(found, _frames(self.min_shot_s, fps))
 
 
@@ -181,6 +248,13 @@ def _dissolves(signals: FrameSignals, others: list[Boundary]) -> list[Boundary]:
             continue
         found.append(Boundary(int(crossing), "dissolve", float(score), (first, last)))
     return found
+
+
+def _motion_score(signals: FrameSignals) -> np.ndarray:
+    """Per-frame change 0-1: colour and motion-compensated structure averaged, colour alone
+    where a blank frame has no structure."""
+    structure = np.minimum(signals.structure, 1.0)
+    return np.where(np.isnan(structure), signals.colour, 0.5 * (signals.colour + structure))
 
 
 def _frames(seconds: float, fps: float) -> int:
@@ -261,7 +335,8 @@ def _space_out(found: list[Boundary], min_frames: int) -> list[Boundary]:
 
 
 DETECTORS: dict[str, type[ShotDetector]] = {
-    cls.name: cls for cls in (PovDetector, HistogramDetector, FadeDetector, DissolveDetector)
+    cls.name: cls
+    for cls in (PovDetector, HistogramDetector, FadeDetector, DissolveDetector, TransNetDetector)
 }
 
 

@@ -9,6 +9,7 @@ camera that pans or whips does not look like a new shot. Pure NumPy/OpenCV on de
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -47,15 +48,28 @@ class FrameSignals:
     dissolves: np.ndarray
     """(K, 4) cross-dissolves between lit shots: first mixed frame, first frame at least half
     the new shot, last mixed frame, score 0-1 (:mod:`povkit.cuts.dissolves`)."""
+    learned: np.ndarray | None = None
+    """Probability 0-1 from a learned model that frame ``i`` is the last of its shot; None
+    unless a detector asked for one (:mod:`povkit.cuts.learned`)."""
 
     def __len__(self) -> int:
         return len(self.colour)
 
 
-class SignalMeter:
-    """Turns a stream of small YUV frames into :class:`FrameSignals`, one frame at a time."""
+class FrameScorer(Protocol):
+    """A learned model that scores a stream of small YUV frames, one value per frame."""
 
-    def __init__(self) -> None:
+    def add(self, yuv: np.ndarray) -> None: ...
+
+    def result(self) -> np.ndarray: ...
+
+
+class SignalMeter:
+    """Turns a stream of small YUV frames into :class:`FrameSignals`, one frame at a time;
+    ``scorer`` also sees every frame and fills :attr:`FrameSignals.learned`."""
+
+    def __init__(self, scorer: FrameScorer | None = None) -> None:
+        self._scorer = scorer
         self._previous: tuple[np.ndarray, float] | None = None
         self._window: np.ndarray | None = None
         self._rows: list[tuple[float, float, float, float, float, float]] = []
@@ -84,6 +98,8 @@ class SignalMeter:
         self._history = [*self._history[-LOOK_BACK:], look]
         self._previous = (grey, std)
         self._rows.append((colour, structure, dx, dy, mean, std))
+        if self._scorer is not None:
+            self._scorer.add(yuv)
 
     def _shift(self, previous: np.ndarray, current: np.ndarray) -> tuple[float, float]:
         """Global content shift from ``previous`` to ``current`` by phase correlation."""
@@ -102,6 +118,7 @@ class SignalMeter:
             contrast=rows[:, 5],
             back=np.array(self._back).reshape(-1, LOOK_BACK),
             dissolves=np.array(self._blends.found, dtype=np.float64).reshape(-1, 4),
+            learned=None if self._scorer is None else self._scorer.result(),
         )
 
 
