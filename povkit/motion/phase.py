@@ -13,6 +13,11 @@ import functools
 import cv2
 import numpy as np
 
+MIN_RESPONSE = 0.05
+"""Phase-correlation peaks weaker than this (no common texture: a cut, darkness) are unknown:
+OpenCV's sub-pixel centroid around such a peak can land anywhere (a whip pan measured 13.8 px
+vertically off its true shift)."""
+
 
 @functools.lru_cache(maxsize=8)
 def hanning_window(shape: tuple[int, int]) -> np.ndarray:
