@@ -17,6 +17,7 @@ import numpy as np
 
 from povkit.errors import InputError
 from povkit.io.video import ReadReport, VideoReader, luma
+from povkit.motion.phase import phase_shift, windowed
 from povkit.motion.visual import (
     TrackingOptions,
     coarse_shift,
@@ -126,14 +127,14 @@ def match_views(a_greys: list[np.ndarray], b_greys: list[np.ndarray]) -> ViewMat
     """
     height, width = a_greys[0].shape
     size = (_THUMB_WIDTH, max(8, round(height * _THUMB_WIDTH / width)))
-    window = cv2.createHanningWindow(size, cv2.CV_32F)
     ta, tb = _thumbnails(a_greys, size), _thumbnails(b_greys, size)
+    wa, wb = [windowed(t) for t in ta], [windowed(t) for t in tb]
     score = np.zeros((len(ta), len(tb)))
     params = np.zeros((len(ta), len(tb), 4))
     scale = width / size[0]
     for i, a in enumerate(ta):
         for j, b in enumerate(tb):
-            (dx, dy), _ = cv2.phaseCorrelate(a, b, window)
+            dx, dy, _ = phase_shift(wa[i], wb[j])
             score[i, j] = _overlap_correlation(a, b, round(dx), round(dy))
             params[i, j, :2] = dx * scale, dy * scale
     score = np.clip((score - _MATCH_FLOOR) / (_MATCH_FULL - _MATCH_FLOOR), 0, 1)

@@ -1,9 +1,13 @@
-"""Global shift between two grey pictures by phase correlation, the same on every run.
+"""Global shift between two grey pictures by phase correlation, the same on every call.
 
-OpenCV 5.0's ``phaseCorrelate`` returns shifts that differ by up to 0.12 px from one run to the
-next when it is handed a window, so the window is applied here before the call instead. (The
-cut detector and the join view match still hand it the window: moved onto this, the cut
-detector reported a cut inside one 500 deg/s synthetic whip pan, so that move needs retuning.)
+Handed a window, OpenCV 5.0's ``phaseCorrelate`` multiplies its inputs by it in place when
+their size needs no DFT padding (160x90, 256x144, 96x54): an array passed again (a frame that
+was ``current`` and is now ``previous``) gets windowed twice, so a shift depends on how often,
+and in what order, its pictures were used before. That, not randomness, is why shifts once
+differed between runs: on fresh copies the call is repeatable and equals the path here to the
+bit, while on the Karma clip (256x144, first 200 frames) reusing the arrays moves shifts by up
+to 0.06 px, and reusing them in another call order (as threads may) by up to 0.07 px. So each
+picture is windowed once, into a copy, and ``phaseCorrelate`` never sees the window.
 """
 
 from __future__ import annotations
@@ -12,6 +16,11 @@ import functools
 
 import cv2
 import numpy as np
+
+MIN_RESPONSE = 0.05
+"""Phase-correlation peaks weaker than this (no common texture: a cut, darkness) are unknown:
+OpenCV's sub-pixel centroid around such a peak can land anywhere (a whip pan measured 13.8 px
+vertically off its true shift)."""
 
 
 @functools.lru_cache(maxsize=8)
