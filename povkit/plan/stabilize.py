@@ -128,8 +128,13 @@ def _widened(
     smoother: Smoother, path: CameraPath, budget: float, limits: np.ndarray, widest: np.ndarray
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """``limits`` grown by the largest factor (up to ``MAX_WIDENING``) whose smoothed path still
-    fits ``budget`` without shrinking any frame's correction, and ``_fit_corrections`` within."""
-    low, high, factor, best = 1.0, MAX_WIDENING, MAX_WIDENING, None
+    fits ``budget`` without shrinking any frame's correction, and ``_fit_corrections`` within.
+    A path that already overflows the budget within ``limits`` is left as it is: more room only
+    lets it overflow further."""
+    best = _fit_corrections(smoother, path, budget, limits)
+    if required_zoom(best[0], path.frame_size).max(initial=1.0) > budget:
+        return limits, best
+    low, high, factor = 1.0, MAX_WIDENING, MAX_WIDENING
     for _ in range(WIDENING_TRIES):
         tried = _fit_corrections(smoother, path, budget, np.minimum(limits * factor, widest))
         if required_zoom(tried[0], path.frame_size).max(initial=1.0) <= budget:
@@ -139,8 +144,7 @@ def _widened(
         else:
             high = factor
         factor = float(np.sqrt(low * high))
-    limits = np.minimum(limits * low, widest)
-    return limits, best or _fit_corrections(smoother, path, budget, limits)
+    return np.minimum(limits * low, widest), best
 
 
 def _shot_still(path: CameraPath) -> bool:
