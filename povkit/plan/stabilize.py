@@ -32,8 +32,10 @@ MAX_WIDENING = 3.0
 """The default plan's per-axis room may grow up to this factor while its path fits the budget:
 room that covers most frames on each axis alone is a box whose corners (every axis at its
 extreme at once) are rarely reached, so a wider box often fits and fewer frames give way."""
-WIDENING_TRIES = 6
-"""Solves spent finding that factor (widest first, then bisection in log scale)."""
+WIDENING_TRIES = 3
+"""Solves spent checking that factor (each failure halves the growth)..."""
+MIN_GROWTH = 0.02
+"""...until it is smaller than this."""
 
 
 def corrections_between(
@@ -101,7 +103,7 @@ def plan_stabilization(
         covering = np.quantile(np.abs(fitted), ZOOM_COVERAGE, axis=0)
         limits = np.minimum(limits, np.maximum(covering, 1e-6))
     if len(candidates) > 1:  # the default plan: use the room its crop budget leaves
-        limits, (wanted, fitted) = _widened(smoother, path, budget, limits, widest)
+        limits, (wanted, fitted) = _widened(smoother, path, budget, limits, widest, wanted)
     else:
         wanted, fitted = _fit_corrections(smoother, path, budget, limits)
     needed = required_zoom(fitted, size)
@@ -125,26 +127,41 @@ def plan_stabilization(
 
 
 def _widened(
-    smoother: Smoother, path: CameraPath, budget: float, limits: np.ndarray, widest: np.ndarray
+    smoother: Smoother,
+    path: CameraPath,
+    budget: float,
+    limits: np.ndarray,
+    widest: np.ndarray,
+    free: np.ndarray,
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """``limits`` grown by the largest factor (up to ``MAX_WIDENING``) whose smoothed path still
+    """``limits`` grown (up to ``MAX_WIDENING``) as far as the smoothed path within them still
     fits ``budget`` without shrinking any frame's correction, and ``_fit_corrections`` within.
-    A path that already overflows the budget within ``limits`` is left as it is: more room only
-    lets it overflow further."""
+
+    The factor is first read off ``free``, the corrections the smoother wants with no limits,
+    clipped to the wider room (no solve); each solve that then overflows halves the growth. A
+    path that already overflows within ``limits`` is left as it is: more room only lets it
+    overflow further.
+    """
+    size = path.frame_size
     best = _fit_corrections(smoother, path, budget, limits)
-    if required_zoom(best[0], path.frame_size).max(initial=1.0) > budget:
+    if required_zoom(best[0], size).max(initial=1.0) > budget:
         return limits, best
-    low, high, factor = 1.0, MAX_WIDENING, MAX_WIDENING
+    low, high = 1.0, MAX_WIDENING
+    for _ in range(20):  # bisection on the clipped free corrections: cheap, no solve
+        factor = (low + high) / 2
+        room = np.minimum(limits * factor, widest)
+        fits = required_zoom(np.clip(free, -room, room), size).max(initial=1.0) <= budget
+        low, high = (factor, high) if fits else (low, factor)
+    growth = low - 1
     for _ in range(WIDENING_TRIES):
-        tried = _fit_corrections(smoother, path, budget, np.minimum(limits * factor, widest))
-        if required_zoom(tried[0], path.frame_size).max(initial=1.0) <= budget:
-            low, best = factor, tried
-            if low == high:
-                break
-        else:
-            high = factor
-        factor = float(np.sqrt(low * high))
-    return np.minimum(limits * low, widest), best
+        if growth < MIN_GROWTH:
+            break
+        wider = np.minimum(limits * (1 + growth), widest)
+        tried = _fit_corrections(smoother, path, budget, wider)
+        if required_zoom(tried[0], size).max(initial=1.0) <= budget:
+            return wider, tried
+        growth /= 2
+    return limits, best
 
 
 def _shot_still(path: CameraPath) -> bool:
