@@ -54,9 +54,7 @@ def test_turns_and_whip_pans_are_followed_without_lag(walk):
 def test_shake_left_meets_the_acceptance_target(walk):
     actual, intended, output, fps = _poses(walk)
     left = residual_shake_deg(output, intended, fps) / residual_shake_deg(actual, intended, fps)
-    assert (
-        left <= 0.10
-    )  # issue 2's target; 0.026 today (other walks: 0.027-0.069)
+    assert left <= 0.10  # issue 2's target; 0.026 today (other walks: 0.027-0.069)
 
 
 def test_rendered_output_scores_against_the_truth(walk, tmp_path, capsys):
