@@ -185,8 +185,9 @@ def stabilize(
         max_zoom=max_zoom,
         dynamic_zoom=dynamic_zoom,
     )
+    why_not = _why_no_gyro_corrections(motion)
     if horizon_lock and motion.level_roll is None:
-        log.warning("horizon lock needs the camera's gyro and accelerometer; left off")
+        log.warning("horizon lock needs the camera's gyro and accelerometer%s; left off", why_not)
     elif horizon_lock:
         plan = lock_horizon(
             plan,
@@ -196,7 +197,7 @@ def stabilize(
             max_zoom=max_zoom,
         )
     if rolling_shutter_ms and motion.rolling_shutter is None:
-        log.warning("rolling-shutter correction needs the camera's gyro; left off")
+        log.warning("rolling-shutter correction needs the camera's gyro%s; left off", why_not)
     elif motion.rolling_shutter is not None:
         plan = add_rolling_shutter(
             plan, motion.rolling_shutter, camera_path.times.seconds, max_zoom=max_zoom
@@ -217,6 +218,14 @@ def stabilize(
         motion={k: v for k, v in motion.to_dict().items() if k != "notes"},
         undistorted_scale=None if view is None else view.scale,
     )
+
+
+def _why_no_gyro_corrections(motion: MotionEstimate) -> str:
+    """Why gyro-based corrections are unavailable, where the motion source says more than
+    "no gyro": a clip stabilized in camera follows its orientation records, not its gyro."""
+    if motion.in_camera_stabilized:
+        return f", and this clip was stabilized in camera, so its motion came from {motion.source}"
+    return ""
 
 
 def _view(lens: Lens | None, why_none: str) -> UndistortedView:
