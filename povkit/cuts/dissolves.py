@@ -20,6 +20,7 @@ from collections import deque
 import cv2
 import numpy as np
 
+from povkit.cuts.compare import correlation, overlap
 from povkit.motion.phase import phase_shift, windowed
 
 HALF_WIDTHS = (6, 10)
@@ -81,7 +82,7 @@ class BlendMeter:
         p = q - 2 * half
         (_, tiny_p, at_p), (_, tiny_q, at_q) = self._frame(p), self._frame(q)
         scale = TINY_WIDTH / self._frame(q)[0].shape[1]
-        if 1 - _correlation(_moved(tiny_p, (at_q - at_p) * scale), tiny_q) < CHEAP_END_CHANGE:
+        if 1 - correlation(_moved(tiny_p, (at_q - at_p) * scale), tiny_q) < CHEAP_END_CHANGE:
             return
         weights = self._weights(p, q)
         if weights is None:
@@ -174,9 +175,7 @@ def _moved_onto(
     if abs(dx) > w / 2 or abs(dy) > h / 2:
         return None
     mask = np.zeros((h, w), bool)
-    top, bottom = int(np.ceil(max(dy, 0))), h - int(np.ceil(max(-dy, 0)))
-    left, right = int(np.ceil(max(dx, 0))), w - int(np.ceil(max(-dx, 0)))
-    mask[top:bottom, left:right] = True
+    mask[overlap((h, w), dx, dy)] = True
     return _moved(source, np.array([dx, dy])), mask
 
 
@@ -188,17 +187,10 @@ def _aligned_correlation(
     if moved is None:
         return 0.0
     picture, mask = moved
-    return _correlation(picture[mask], b[mask])
+    return correlation(picture[mask], b[mask])
 
 
 def _moved(picture: np.ndarray, shift: np.ndarray) -> np.ndarray:
     h, w = picture.shape
     matrix = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
     return cv2.warpAffine(picture, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
-
-
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    a = a.ravel() - a.mean()
-    b = b.ravel() - b.mean()
-    denominator = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
-    return float(np.dot(a, b)) / denominator if denominator > 1e-6 else 0.0

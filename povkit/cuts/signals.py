@@ -14,6 +14,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from povkit.cuts.compare import correlation, overlap
 from povkit.cuts.dissolves import BlendMeter
 from povkit.motion.phase import MIN_RESPONSE, phase_shift, windowed
 
@@ -105,13 +106,6 @@ class SignalMeter:
         if self._scorer is not None:
             self._scorer.add(yuv)
 
-    def _shift(self, previous: np.ndarray, current: np.ndarray) -> tuple[float, float]:
-        """Global content shift from ``previous`` to ``current`` by phase correlation."""
-        if self._window is None or self._window.shape != current.shape:
-            self._window = cv2.createHanningWindow(current.shape[::-1], cv2.CV_32F)
-        (dx, dy), _ = cv2.phaseCorrelate(previous, current, self._window)
-        return dx, dy
-
     def result(self) -> FrameSignals:
         rows = np.array(self._rows, dtype=np.float64).reshape(-1, 6)
         return FrameSignals(
@@ -167,16 +161,8 @@ def _structure_change(
         dx = dy = 0.0  # no believable overlap: compare in place
     moved = _smeared(cv2.warpAffine(previous, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h)), dx, dy)
     current = _smeared(current, dx, dy)
-    left, right = int(np.ceil(max(dx, 0))), w - int(np.ceil(max(-dx, 0)))
-    top, bottom = int(np.ceil(max(dy, 0))), h - int(np.ceil(max(-dy, 0)))
-    a = moved[top:bottom, left:right]
-    b = current[top:bottom, left:right]
-    a = (a - a.mean()).ravel()
-    b = (b - b.mean()).ravel()
-    denominator = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
-    if denominator < 1e-6:
-        return 1.0
-    return 1.0 - float(np.dot(a, b)) / denominator
+    box = overlap((h, w), dx, dy)
+    return 1.0 - correlation(moved[box], current[box])
 
 
 def _smeared(picture: np.ndarray, dx: float, dy: float) -> np.ndarray:

@@ -168,11 +168,6 @@ def still_bias(imu: ImuSamples, window_s: float = 1.0, still_rad_s: float = 0.02
     return windows[best].mean(axis=1)
 
 
-def focal_from_fov(width: float, hfov_deg: float) -> float:
-    """Central focal length in pixels of a lens with horizontal field of view ``hfov_deg``."""
-    return width / 2 / np.tan(np.radians(hfov_deg) / 2)
-
-
 def level_roll(imu: ImuSamples, time_constant_s: float = 0.5) -> np.ndarray | None:
     """Camera roll from level (radians, clockwise positive) at each sample, or None without an
     accelerometer.
