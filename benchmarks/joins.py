@@ -267,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
             first = join["transition_start"]
             last = first + join["transition_frames"] - 1
             half = join["output_frame"] - first
-            row = {"pair": label, "join": [first, last], "hard_cut": out_a, "score": join["score"]}
+            row = {"pair": label, "join": [first, last], "style": join["style"], "hard_cut": out_a}
+            row["score"] = join["score"]
             cells = []
             for name, detect in DETECTORS.items():
                 raw_a, raw_b = detect(a), detect(b)

@@ -268,6 +268,8 @@ def _run_cuts(args) -> tuple[dict, str]:
 
 
 def _add_join(commands) -> None:
+    from povkit.plan.joins import STYLES
+
     p = commands.add_parser(
         "join", help="join takes into one, hiding each cut in motion, blur, dark or cover"
     )
@@ -278,6 +280,13 @@ def _add_join(commands) -> None:
         "--window", type=float, default=2.0, help="seconds searched at each take's ends (2)"
     )
     p.add_argument("--transition", type=float, default=0.4, help="transition seconds (0.4)")
+    p.add_argument(
+        "--style",
+        default="auto",
+        choices=STYLES,
+        help="auto (a dissolve where motion, blur, dark, cover or matching views hide the join, "
+        "else a whip pan), dissolve or whip",
+    )
     p.add_argument("--dry-run", action="store_true", help="rank the joins, write nothing")
     _add_encoding_options(p)
     p.set_defaults(run=_run_join)
@@ -292,14 +301,15 @@ def _run_join(args) -> tuple[dict, str]:
         args.takes,
         None if args.dry_run else args.output,
         otio_path=args.otio,
-        options=JoinOptions(window_s=args.window, transition_s=args.transition),
+        options=JoinOptions(window_s=args.window, transition_s=args.transition, style=args.style),
         crf=args.crf,
         preset=args.preset,
     )
     data = result.to_dict()
     lines = [
         f"join {j['index'] + 1}: A frame {j['out_frame_a']} -> B frame {j['in_frame_b']} "
-        f"at output frame {j['output_frame']}, score {j['score']:.2f} ({'; '.join(j['reasons'])})"
+        f"at output frame {j['output_frame']}, {j['style']}, score {j['score']:.2f} "
+        f"({'; '.join(j['reasons'])})"
         for j in data["joins"]
     ]
     head = (

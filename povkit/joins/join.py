@@ -19,6 +19,7 @@ from povkit.io.video import audio_format, check_output_path, probe
 from povkit.joins.features import TakeWindows, match_views, measure_take, refine_alignment
 from povkit.motion.visual import TrackingOptions, analysis_size
 from povkit.plan.joins import (
+    STYLES,
     JoinCandidate,
     JoinPlan,
     JoinWeights,
@@ -26,6 +27,7 @@ from povkit.plan.joins import (
     output_cut_frames,
     score_candidates,
     take_ranges,
+    transition_style,
 )
 from povkit.progress import progress
 from povkit.types import VideoInfo
@@ -44,6 +46,8 @@ class JoinOptions:
     weights: JoinWeights = field(default_factory=JoinWeights)
     listed: int = 5
     """Candidates listed per join (best first) in the result."""
+    style: str = "auto"
+    """How joins look (``povkit.plan.joins.STYLES``)."""
 
     def __post_init__(self) -> None:
         if not 0.2 <= self.window_s <= 30:
@@ -56,6 +60,8 @@ class JoinOptions:
             raise UsageError(f"at least one candidate must be listed, got {self.listed}")
         if self.transition_s > self.window_s:
             raise UsageError("--transition must not be longer than --window")
+        if self.style not in STYLES:
+            raise UsageError(f"--style must be one of {', '.join(STYLES)}, got {self.style!r}")
 
 
 @dataclass
@@ -182,6 +188,7 @@ def plan_joins(
             output_frame=outputs[index],
             alignment=tuple(float(v) for v in alignment),
             velocity=(float(velocity[0]), float(velocity[1])),
+            style=transition_style(best, options.style),
             alternatives=tuple(listed),
         )
         for (index, best, alignment, velocity, listed) in joins

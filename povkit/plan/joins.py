@@ -16,6 +16,14 @@ import numpy as np
 
 CUES = ("motion", "blur", "darkness", "occlusion", "view")
 """The scored cues, each in [0, 1] per candidate: 1 hides a cut best."""
+CUE_CARRIES = 0.3
+"""A cue at or above this carries a candidate: it is named among the reasons, and it is
+enough to hide a motion-matched dissolve."""
+STYLES = ("auto", "dissolve", "whip")
+"""How a join is rendered: a motion-matched dissolve, a whip pan (a swish, the picture smeared
+into a fast turn and out of it), or ``auto``: the dissolve where a cue carries the join, the
+whip where the takes offer none (editors hide such cuts in a whip pan; a plain dissolve
+between two unrelated views is seen as one)."""
 
 
 @dataclass(frozen=True)
@@ -216,22 +224,33 @@ def score_candidates(
 def _reasons(
     cues: dict[str, float], va: np.ndarray, vb: np.ndarray, luma_a: float, luma_b: float
 ) -> tuple[str, ...]:
-    """Plain words for the cues that carry a candidate (those at 0.3 or more)."""
+    """Plain words for the cues that carry a candidate (those at ``CUE_CARRIES`` or more)."""
     reasons = []
-    if cues["motion"] >= 0.3:
+    if cues["motion"] >= CUE_CARRIES:
         reasons.append(
             f"pan carries across the cut ({np.linalg.norm(va):.2f} -> {np.linalg.norm(vb):.2f}"
             " frame widths/s)"
         )
-    if cues["blur"] >= 0.3:
+    if cues["blur"] >= CUE_CARRIES:
         reasons.append("motion blur")
-    if cues["darkness"] >= 0.3:
+    if cues["darkness"] >= CUE_CARRIES:
         reasons.append(f"dark frames (luma {luma_a:.2f} / {luma_b:.2f})")
-    if cues["occlusion"] >= 0.3:
+    if cues["occlusion"] >= CUE_CARRIES:
         reasons.append(f"frame covered ({cues['occlusion']:.0%} flat)")
-    if cues["view"] >= 0.3:
+    if cues["view"] >= CUE_CARRIES:
         reasons.append(f"views line up (match {cues['view']:.2f})")
     return tuple(reasons) or ("no strong cue: best of a plain window",)
+
+
+def transition_style(candidate: JoinCandidate, requested: str = "auto") -> str:
+    """The style (``STYLES``) a join at ``candidate`` is rendered in: as ``requested``, or on
+    ``auto`` a dissolve where one of its cues carries it and a whip pan where none does."""
+    if requested not in STYLES:
+        raise ValueError(f"join style must be one of {', '.join(STYLES)}, got {requested!r}")
+    if requested != "auto":
+        return requested
+    carried = any(value >= CUE_CARRIES for value in candidate.cues.values())
+    return "dissolve" if carried else "whip"
 
 
 @dataclass(frozen=True)
@@ -254,8 +273,9 @@ class PlannedJoin:
 
     The transition covers output frames ``output_frame - half`` to ``output_frame + rest - 1``
     and shows A frames ``out_frame_a - half + k`` blended with B frames ``in_frame_b - half + k``;
-    ``alignment`` (dx, dy in output pixels, roll, log zoom) takes A's picture onto B's and
-    ``velocity`` is the content motion across the cut in output pixels per frame.
+    ``alignment`` (dx, dy in output pixels, roll, log zoom) takes A's picture onto B's,
+    ``velocity`` is the content motion across the cut in output pixels per frame, and
+    ``style`` is how the transition looks (one of ``STYLES`` other than ``auto``).
     """
 
     index: int
@@ -265,6 +285,7 @@ class PlannedJoin:
     output_frame: int
     alignment: tuple[float, float, float, float]
     velocity: tuple[float, float]
+    style: str = "dissolve"
     alternatives: tuple[JoinCandidate, ...] = ()
 
     @property
@@ -278,6 +299,7 @@ class PlannedJoin:
             "output_frame": self.output_frame,
             "transition_frames": self.frames,
             "transition_start": self.output_frame - self.half,
+            "style": self.style,
             **best,
             "alignment": [round(v, 4) for v in self.alignment],
             "candidates": [c.to_dict() for c in self.alternatives],

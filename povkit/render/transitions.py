@@ -7,6 +7,8 @@ of a second) are held while B is opened, so memory does not depend on the takes'
 A transition frame is a motion-matched dissolve: both pictures are warped to a view that
 moves from A's to B's (the alignment the planner measured, so the camera seems to keep
 moving), cross-faded, and smeared along the pan direction with a blur that peaks at the cut.
+Or, where the takes offer nothing to hide the cut in, a whip pan: A's picture speeds up into
+a turn and smears into a streak, B's comes out of it, and the switch happens in the streak.
 """
 
 from __future__ import annotations
@@ -29,12 +31,27 @@ BLUR_SHUTTER = 1.5
 """Length of the pan blur at the cut in frames of motion (more than a 360-degree shutter)."""
 _MAX_BLUR = 0.12
 """The blur never exceeds this share of the frame width."""
+WHIP_SPEED = 0.05
+"""Content motion at the middle of a whip pan, in frame widths per frame."""
+WHIP_BLUR = 0.6
+"""Blur at the middle of a whip pan, in frame widths: far longer than the motion, so the
+picture turns into a streak that hides the switch (and no frame jumps, for a viewer or a
+frame-difference detector)."""
+WHIP_CROSSING = 0.6
+"""Share of a whip pan's frames over which B's picture takes over from A's, around its middle."""
+WHIP_FOLLOWS = 0.002
+"""Content motion across the join (frame widths per frame: 0.06 a second at 30 fps) that a whip
+pan carries on in; slower than this, it turns the camera right (the picture moves left)."""
+
+
+def _smoothstep(u: float) -> float:
+    u = min(max(u, 0.0), 1.0)
+    return u * u * (3 - 2 * u)
 
 
 def dissolve_weight(k: int, frames: int) -> float:
     """Share of B in transition frame ``k`` of ``frames``: a smooth step from 0 to 1."""
-    u = (k + 0.5) / frames
-    return u * u * (3 - 2 * u)
+    return _smoothstep((k + 0.5) / frames)
 
 
 def directional_blur(rgb: np.ndarray, velocity: tuple[float, float], length: float) -> np.ndarray:
@@ -44,6 +61,9 @@ def directional_blur(rgb: np.ndarray, velocity: tuple[float, float], length: flo
     if size < 2 or speed == 0:
         return rgb
     size |= 1
+    if velocity[0] == 0 or velocity[1] == 0:  # along an axis: a box filter, fast at any length
+        ksize = (size, 1) if velocity[1] == 0 else (1, size)
+        return cv2.blur(rgb, ksize, borderType=cv2.BORDER_REFLECT)
     kernel = np.zeros((size, size), np.float32)
     c = size // 2
     dx, dy = velocity[0] / speed * c, velocity[1] / speed * c
@@ -54,6 +74,14 @@ def directional_blur(rgb: np.ndarray, velocity: tuple[float, float], length: flo
 
 def transition_frame(a: np.ndarray, b: np.ndarray, join: PlannedJoin, k: int) -> np.ndarray:
     """Transition frame ``k`` of ``join`` from A's and B's RGB frames (same size)."""
+    if join.style == "whip":
+        return whip_frame(a, b, join, k)
+    return dissolve_frame(a, b, join, k)
+
+
+def dissolve_frame(a: np.ndarray, b: np.ndarray, join: PlannedJoin, k: int) -> np.ndarray:
+    """Frame ``k`` of a motion-matched dissolve: the views warped from A's towards B's,
+    cross-faded, and smeared along the pan with a blur that peaks at the cut."""
     height, width = a.shape[:2]
     weight = dissolve_weight(k, join.frames)
     center = frame_center((width, height))
@@ -69,6 +97,37 @@ def transition_frame(a: np.ndarray, b: np.ndarray, join: PlannedJoin, k: int) ->
         math.pi * (k + 0.5) / join.frames
     )
     return directional_blur(mixed, join.velocity, length)
+
+
+def whip_frame(a: np.ndarray, b: np.ndarray, join: PlannedJoin, k: int) -> np.ndarray:
+    """Frame ``k`` of a whip pan: the content speeds up along the pan (``whip_direction``)
+    and slows down again, as ``sin^2`` over the transition, A's picture moving away and B's
+    arriving to stand where it plays on; the blur grows by the same factor every frame, from
+    about a pixel to ``WHIP_BLUR`` at the middle, and shrinks back (a blur that grew
+    linearly would jump from sharp to smeared in the first frame)."""
+    width = a.shape[1]
+    middle = np.abs(2 * (np.arange(join.frames) + 0.5) / join.frames - 1)  # 0 in the middle
+    step = WHIP_SPEED * width * np.cos(0.5 * np.pi * middle) ** 2
+    direction = whip_direction(join.velocity, width)
+    away, towards = step[: k + 1].sum(), -step[k + 1 :].sum()
+    a = _warp(a, _translation(direction, away))
+    b = _warp(b, _translation(direction, towards))
+    weight = _smoothstep(0.5 + ((k + 0.5) / join.frames - 0.5) / WHIP_CROSSING)
+    mixed = cv2.addWeighted(a, 1 - weight, b, weight, 0)
+    return directional_blur(mixed, direction, (WHIP_BLUR * width) ** (1 - middle[k]))
+
+
+def whip_direction(velocity: tuple[float, float], width: int) -> tuple[float, float]:
+    """Unit direction of a whip pan's content motion, along the image axis nearer the motion
+    across the join (``velocity``, pixels per frame): heads whip left-right or up-down."""
+    vx, vy = velocity
+    if math.hypot(vx, vy) / width < WHIP_FOLLOWS:
+        return (-1.0, 0.0)
+    return (math.copysign(1.0, vx), 0.0) if abs(vx) >= abs(vy) else (0.0, math.copysign(1.0, vy))
+
+
+def _translation(direction: tuple[float, float], distance: float) -> np.ndarray:
+    return np.array([[1, 0, direction[0] * distance], [0, 1, direction[1] * distance], [0, 0, 1]])
 
 
 def _warp(rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
