@@ -141,20 +141,6 @@ def test_dynamic_zoom_varies_and_covers():
     assert np.all(required_zoom(plan.corrections, SIZE) <= plan.zoom + 1e-6)
 
 
-def test_constrained_solve_prints_nothing(capfd):
-    """--json promises one object on stdout: the QP solver (C code) must not print there,
-    even when the bound is only just touched (OSQP then reports it found no active set)."""
-    rng = np.random.default_rng(3)
-    times = np.arange(300) / FPS
-    raw = np.cumsum(rng.normal(0, 1, (300, 3)), axis=0) * [1, 1, 1e-3]
-    smoother = make_smoother("adaptive")
-    free = smoother.smooth(raw, times, np.full(3, np.inf), scale=SCALE)
-    for margin in (1 - 1e-7, 0.999, 0.9, 0.5):
-        smoother.smooth(raw, times, np.abs(free - raw).max(axis=0) * margin, scale=SCALE)
-    out, _ = capfd.readouterr()
-    assert out == ""
-
-
 def test_bob_inside_a_turn_follows_the_gait_read_off_another_axis():
     """The step rate drifts; pitch shows the gait all along while a turn hides it in yaw."""
     times = np.arange(0, 10, 1 / 30)

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import osqp
 import scipy.sparse as sp
 from scipy import signal
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 from scipy.optimize import linprog
-from scipy.sparse.linalg import spsolve
 
+from povkit.plan.banded_qp import solve_in_box
 from povkit.plan.moves import move_steps
 from povkit.registry import build_named
 
@@ -277,31 +276,12 @@ def _harmonics(phase: np.ndarray) -> np.ndarray:
 def _fit_within(c: np.ndarray, penalty: sp.spmatrix, limit: float) -> np.ndarray:
     """The path minimising |p - c|^2 + p' penalty p subject to |p - c| <= limit.
 
-    Without the bound it is one banded solve; where the crop binds it is a sparse QP (OSQP),
-    so the path gives way exactly as much as the crop requires, and smoothly.
+    Without the bound it is one banded solve; where the crop binds, the exact optimum of that
+    banded QP (``povkit.plan.banded_qp``), so the path gives way exactly as much as the crop
+    requires, and smoothly.
     """
-    n = len(c)
-    system = (sp.identity(n, format="csc") + penalty).tocsc()
-    p = spsolve(system, c)
-    if np.all(np.abs(p - c) <= limit):
-        return p
-    solver = osqp.OSQP()
-    solver.setup(
-        P=sp.triu(system, format="csc"),
-        q=-c,
-        A=sp.identity(n, format="csc"),
-        l=c - limit,
-        u=c + limit,
-        verbose=False,
-        polishing=False,  # OSQP prints about polishing on stdout even when not verbose
-        eps_abs=1e-6,
-        eps_rel=1e-6,
-        max_iter=20000,
-    )
-    solver.warm_start(x=np.clip(p, c - limit, c + limit))
-    result = solver.solve(raise_error=False)
-    solution = result.x if result.x is not None and np.all(np.isfinite(result.x)) else p
-    return np.clip(solution, c - limit, c + limit)
+    system = sp.identity(len(c), format="csr") + penalty
+    return solve_in_box(system, c, c - limit, c + limit)
 
 
 @dataclass(frozen=True)
