@@ -178,13 +178,14 @@ def stabilize(
     if view is not None:
         motion = view.in_view(motion)
     camera_path = motion.path
-    plan = plan_stabilization(
-        camera_path,
-        method=method,
-        smoothness=smoothness,
-        max_zoom=max_zoom,
-        dynamic_zoom=dynamic_zoom,
-    )
+    with progress("planning the path", None):  # seconds on a long clip (a minute for 30 min)
+        plan = plan_stabilization(
+            camera_path,
+            method=method,
+            smoothness=smoothness,
+            max_zoom=max_zoom,
+            dynamic_zoom=dynamic_zoom,
+        )
     why_not = _why_no_gyro_corrections(motion)
     if horizon_lock and motion.level_roll is None:
         log.warning("horizon lock needs the camera's gyro and accelerometer%s; left off", why_not)
