@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from povkit.cli import main
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("POVKIT_TEST_DATA", REPO.parent / "shared" / "data"))
 
@@ -20,3 +22,17 @@ def real_clip():
         return path
 
     return find
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run the ``povkit`` command in-process: (exit code, stdout, stderr); a traceback on stderr
+    fails the test, since every error must be one line."""
+
+    def run(*args):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return code, out, err
+
+    return run

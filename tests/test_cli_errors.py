@@ -5,57 +5,48 @@ import shutil
 
 import pytest
 
-from povkit.cli import main
-
-
-def _run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [(b"hello, I am not a video\n", "not a readable video"), (b"", "file is empty")],
 )
-def test_unusable_input_is_refused(tmp_path, capsys, content, message):
+def test_unusable_input_is_refused(tmp_path, content, message, run_cli):
     bad = tmp_path / "clip.mp4"
     bad.write_bytes(content)
-    code, out, err = _run(capsys, "stabilize", bad, "-o", tmp_path / "out.mp4")
+    code, out, err = run_cli("stabilize", bad, "-o", tmp_path / "out.mp4")
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.glob("*out*"))
 
 
-def test_missing_input(tmp_path, capsys):
-    code, _, err = _run(capsys, "stabilize", tmp_path / "nope.mp4", "-o", tmp_path / "o.mp4")
+def test_missing_input(tmp_path, run_cli):
+    code, _, err = run_cli("stabilize", tmp_path / "nope.mp4", "-o", tmp_path / "o.mp4")
     assert code == 2 and "no such file" in err
 
 
-def test_output_in_missing_folder(tmp_path, capsys, real_clip):
+def test_output_in_missing_folder(tmp_path, real_clip, run_cli):
     clip = real_clip("stabilize/desk_short.mp4")
-    code, _, err = _run(capsys, "stabilize", clip, "-o", tmp_path / "missing" / "o.mp4")
+    code, _, err = run_cli("stabilize", clip, "-o", tmp_path / "missing" / "o.mp4")
     assert code == 2 and "does not exist" in err
 
 
-def test_output_equal_to_input_leaves_it_untouched(tmp_path, capsys, real_clip):
+def test_output_equal_to_input_leaves_it_untouched(tmp_path, real_clip, run_cli):
     clip = tmp_path / "clip.mp4"
     shutil.copy(real_clip("stabilize/desk_short.mp4"), clip)
     before = clip.read_bytes()
-    code, _, err = _run(capsys, "stabilize", clip, "-o", clip)
+    code, _, err = run_cli("stabilize", clip, "-o", clip)
     assert code == 2 and "output is the input" in err
     assert clip.read_bytes() == before
 
 
-def test_usage_mistakes_exit_2(tmp_path, capsys, real_clip):
+def test_usage_mistakes_exit_2(tmp_path, real_clip, run_cli):
     clip = real_clip("stabilize/desk_short.mp4")
-    code, _, err = _run(capsys, "stabilize", clip, "-o", tmp_path / "o.mp4", "--max-zoom", "9")
+    code, _, err = run_cli("stabilize", clip, "-o", tmp_path / "o.mp4", "--max-zoom", "9")
     assert code == 2 and "max_zoom" in err
-    code, _, err = _run(capsys, "stabilize", clip)
+    code, _, err = run_cli("stabilize", clip)
     assert code == 2 and "--output" in err
-    code, _, err = _run(
-        capsys, "stabilize", clip, "-o", tmp_path / "o.mp4", "--smoothness", "1", "--method", "l1"
+    code, _, err = run_cli(
+        "stabilize", clip, "-o", tmp_path / "o.mp4", "--smoothness", "1", "--method", "l1"
     )
     assert code == 2 and "smoothness" in err
 
@@ -68,10 +59,10 @@ def test_usage_mistakes_exit_2(tmp_path, capsys, real_clip):
         ("megamind_corrupt.avi", "motion not measurable on"),
     ],
 )
-def test_damaged_input_is_processed_as_far_as_it_goes(tmp_path, capsys, real_clip, name, warning):
+def test_damaged_input_is_processed_as_far_as_it_goes(tmp_path, real_clip, name, warning, run_cli):
     clip = real_clip(f"broken/{name}")
     out = tmp_path / "out.mp4"
-    code, stdout, err = _run(capsys, "stabilize", clip, "-o", out, "--json")
+    code, stdout, err = run_cli("stabilize", clip, "-o", out, "--json")
     assert code == 0
     result = json.loads(stdout)
     assert any(warning in line for line in result["warnings"])

@@ -6,7 +6,6 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from povkit.cli import main
 from povkit.cuts import detect_shots
 from povkit.io.synthetic import write_synthetic_clip
 from povkit.io.video import VideoReader, probe
@@ -144,13 +143,6 @@ def takes(tmp_path_factory):
     return paths
 
 
-def _run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
 def _grey_frames(path):
     with VideoReader(path) as reader:
         return [np.asarray(f.to_ndarray(format="gray"), dtype=np.float32) for f in reader.frames()]
@@ -165,9 +157,9 @@ def _psnr(x, y):
     return 10 * np.log10(255**2 / max(float(np.mean((x - y) ** 2)), 1e-9))
 
 
-def test_join_renders_exactly_the_timeline(tmp_path, capsys, takes):
+def test_join_renders_exactly_the_timeline(tmp_path, takes, run_cli):
     out = tmp_path / "joined.mp4"
-    code, stdout, _ = _run(capsys, "join", takes["a"], takes["b"], "-o", out, "--json")
+    code, stdout, _ = run_cli("join", takes["a"], takes["b"], "-o", out, "--json")
     assert code == 0
     data = json.loads(stdout)
     (join,) = data["joins"]
@@ -221,14 +213,14 @@ def _beep_onsets(path):
     return list(rises * 240 / 48000)
 
 
-def test_a_join_with_no_cue_is_a_whip_pan_the_cut_detector_does_not_see(tmp_path, capsys, takes):
+def test_a_join_with_no_cue_is_a_whip_pan_the_cut_detector_does_not_see(tmp_path, takes, run_cli):
     """Two places with nothing to hide a cut in: a plain dissolve between them is found by
     ``povkit cuts``; the whip pan that ``auto`` chooses there is not."""
     found = {}
     for style in ("auto", "dissolve"):
         out = tmp_path / f"{style}.mp4"
         args = ("join", takes["a"], takes["b"], "-o", out, "--style", style, "--json")
-        code, stdout, _ = _run(capsys, *args)
+        code, stdout, _ = run_cli(*args)
         assert code == 0
         (join,) = json.loads(stdout)["joins"]
         first = join["transition_start"]
@@ -238,8 +230,8 @@ def test_a_join_with_no_cue_is_a_whip_pan_the_cut_detector_does_not_see(tmp_path
     assert found["dissolve"]
 
 
-def test_dry_run_ranks_candidates_and_writes_nothing(tmp_path, capsys, takes):
-    code, stdout, _ = _run(capsys, "join", takes["a"], takes["b"], "--dry-run", "--json")
+def test_dry_run_ranks_candidates_and_writes_nothing(tmp_path, takes, run_cli):
+    code, stdout, _ = run_cli("join", takes["a"], takes["b"], "--dry-run", "--json")
     assert code == 0
     (join,) = json.loads(stdout)["joins"]
     scores = [c["score"] for c in join["candidates"]]
@@ -248,9 +240,9 @@ def test_dry_run_ranks_candidates_and_writes_nothing(tmp_path, capsys, takes):
     assert not list(tmp_path.iterdir())
 
 
-def test_different_size_is_scaled_with_a_note(tmp_path, capsys, takes):
+def test_different_size_is_scaled_with_a_note(tmp_path, takes, run_cli):
     out = tmp_path / "o.mp4"
-    code, stdout, _ = _run(capsys, "join", takes["a"], takes["small"], "-o", out, "--json")
+    code, stdout, _ = run_cli("join", takes["a"], takes["small"], "-o", out, "--json")
     assert code == 0
     data = json.loads(stdout)
     assert any("scaled" in w for w in data["warnings"])
@@ -261,7 +253,7 @@ def test_different_size_is_scaled_with_a_note(tmp_path, capsys, takes):
     ("case", "message"),
     [("single", "at least two takes"), ("rate", "fps"), ("broken", "not a readable video")],
 )
-def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, takes, case, message):
+def test_bad_input_is_one_line_and_exit_2(tmp_path, takes, case, message, run_cli):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video at all\n")
     inputs = {
@@ -269,26 +261,26 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, takes, case, message
         "rate": [takes["a"], takes["pal"]],
         "broken": [takes["a"], broken],
     }[case]
-    code, _, err = _run(capsys, "join", *inputs, "-o", tmp_path / "o.mp4")
+    code, _, err = run_cli("join", *inputs, "-o", tmp_path / "o.mp4")
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.glob("*o.*"))
 
 
-def test_real_gopro_walks_join(tmp_path, capsys, real_clip):
+def test_real_gopro_walks_join(tmp_path, real_clip, run_cli):
     hero7 = real_clip("gyro/gopro_hero7_hypersmooth_walk.mp4")
     gopro_max = real_clip("gyro/gopro_max_walk.mp4")
-    code, stdout, _ = _run(capsys, "join", hero7, gopro_max, "--dry-run", "--json")
+    code, stdout, _ = run_cli("join", hero7, gopro_max, "--dry-run", "--json")
     assert code == 0
     (join,) = json.loads(stdout)["joins"]
     assert join["out_frame_a"] > probe(hero7).frame_count - 2 * 30
     assert join["in_frame_b"] < 2 * 30
 
 
-def test_three_takes_chain_and_the_timeline_goes_where_asked(tmp_path, capsys, takes):
+def test_three_takes_chain_and_the_timeline_goes_where_asked(tmp_path, takes, run_cli):
     out, timeline_path = tmp_path / "three.mkv", tmp_path / "edit.otio"
     args = ("join", takes["a"], takes["b"], takes["a"], "-o", out, "--otio", timeline_path)
-    code, stdout, _ = _run(capsys, *args, "--transition", "0.2", "--json")
+    code, stdout, _ = run_cli(*args, "--transition", "0.2", "--json")
     assert code == 0
     data = json.loads(stdout)
     first, second = data["joins"]

@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 import pytest
 
-from povkit.cli import main
 from povkit.errors import UsageError
 from povkit.io.synthetic import write_synthetic_clip
 from povkit.io.telemetry import write_plain_csv
@@ -200,33 +199,26 @@ def clip(tmp_path_factory):
     return path
 
 
-def _run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def test_a_bad_lens_file_is_one_line_and_exit_2(clip, tmp_path, capsys):
+def test_a_bad_lens_file_is_one_line_and_exit_2(clip, tmp_path, run_cli):
     bad = tmp_path / "bad.json"
     bad.write_text('{"width": 320, "height": 180, "fx": "wide"}')
-    code, _, err = _run(capsys, "motion", clip, "--lens", bad)
+    code, _, err = run_cli("motion", clip, "--lens", bad)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert f"--lens {bad}: could not convert string to float" in err
-    code, _, err = _run(capsys, "stabilize", clip, "-o", tmp_path / "o.mp4", "--lens", tmp_path)
+    code, _, err = run_cli("stabilize", clip, "-o", tmp_path / "o.mp4", "--lens", tmp_path)
     assert code == 2 and "no such lens profile" in err and len(err.strip().splitlines()) == 1
-    code, _, err = _run(capsys, "stabilize", clip, "-o", tmp_path / "o.mp4", "--undistort")
+    code, _, err = run_cli("stabilize", clip, "-o", tmp_path / "o.mp4", "--undistort")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "--undistort needs the lens" in err and "has no lens metadata" in err
     assert not (tmp_path / "o.mp4").exists()
 
 
-def test_undistort_keeps_every_frame_and_leaves_no_black_border(clip, tmp_path, capsys):
+def test_undistort_keeps_every_frame_and_leaves_no_black_border(clip, tmp_path, run_cli):
     profile = tmp_path / "lens.json"
     profile.write_text(json.dumps({"width": 320, "height": 180, "fx": 190, "k": list(FISHEYE.k)}))
     out = tmp_path / "undistorted.mp4"
-    code, text, err = _run(
-        capsys, "stabilize", clip, "-o", out, "--lens", profile, "--undistort", "--json"
+    code, text, err = run_cli(
+        "stabilize", clip, "-o", out, "--lens", profile, "--undistort", "--json"
     )
     assert code == 0, err
     result = json.loads(text)
@@ -243,12 +235,12 @@ def test_undistort_keeps_every_frame_and_leaves_no_black_border(clip, tmp_path, 
         assert min(float(c.mean()) for c in corners) > 30
 
 
-def test_motion_reports_the_lens_and_keeps_a_square_lens_sync(clip, tmp_path, capsys):
+def test_motion_reports_the_lens_and_keeps_a_square_lens_sync(clip, tmp_path, run_cli):
     """A profile with fx == fy leaves the gyro path as without one; the lens is reported."""
     profile = tmp_path / "lens.json"
     profile.write_text(json.dumps({"width": 640, "height": 360, "fx": 380, "k": [0, 0, 0, 0]}))
-    code, plain, _ = _run(capsys, "motion", clip, "--json")
-    code_lens, with_lens, _ = _run(capsys, "motion", clip, "--lens", profile, "--json")
+    code, plain, _ = run_cli("motion", clip, "--json")
+    code_lens, with_lens, _ = run_cli("motion", clip, "--lens", profile, "--json")
     assert code == code_lens == 0
     plain, with_lens = json.loads(plain), json.loads(with_lens)
     assert plain["lens"] is None
