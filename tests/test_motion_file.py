@@ -57,11 +57,13 @@ def test_motion_of_another_video_is_refused(clip, tmp_path, capsys):
     with pytest.raises(InputError, match="measured on other.mp4"):
         load_motion(motion, video=clip)
     junk = tmp_path / "junk.npz"
-    junk.write_text("not numpy")
-    code = main(["stabilize", str(clip), "-o", str(tmp_path / "o.mp4"), "--motion", str(junk)])
-    err = capsys.readouterr().err
-    assert code == 2 and "not a readable povkit motion file" in err
-    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o.mp4").exists()
+    for content in (b"not numpy", b"", b"PK\x03\x04 a cut-off zip"):
+        junk.write_bytes(content)
+        out = tmp_path / "o.mp4"
+        code = main(["stabilize", str(clip), "-o", str(out), "--motion", str(junk)])
+        err = capsys.readouterr().err
+        assert code == 2 and "not a readable povkit motion file" in err, content
+        assert len(err.strip().splitlines()) == 1 and not out.exists()
 
 
 def test_save_path_is_checked_before_measuring(clip, tmp_path, capsys):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def load_motion(file: str | os.PathLike, *, video: str | os.PathLike) -> MotionE
                 rolling_shutter=rows if rows.size else None,
                 **figures,
             )
-    except (OSError, KeyError, ValueError, TypeError) as exc:
+    except (OSError, EOFError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
         raise InputError(
             f"{file}: not a readable povkit motion file ({exc}); "
             "write one with: povkit motion VIDEO --save FILE.npz"
