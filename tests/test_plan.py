@@ -1,5 +1,6 @@
 """Planning on arrays alone: smoothers, crop geometry, the still-camera rule."""
 
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -119,6 +120,20 @@ def test_still_camera_is_left_alone():
     plan = plan_stabilization(_path(raw))
     assert plan.is_identity
     assert "still" in plan.notes[0]
+
+
+def test_a_clip_at_twice_its_frame_rate_is_not_a_tripod_shot():
+    """A handheld walk delivered at 60 fps repeats every frame: half its steps show no motion
+    at all, which must not read as a still camera."""
+    walk = np.repeat(_jitter(300, amplitude=6.0)[::2], 2)[:, None]
+    repeats = np.zeros(300)
+    repeats[1::2] = 1.0  # every tracked point stayed put
+    plan = plan_stabilization(replace(_path(walk), still_share=repeats))
+    assert not plan.is_identity and plan.zoom.max() > 1
+    tripod = np.where(np.arange(300) % 2, 1.0, 0.6)  # things move in front of a still camera
+    assert plan_stabilization(replace(_path(walk), still_share=tripod)).is_identity
+    nothing_moves = np.ones(300)
+    assert plan_stabilization(replace(_path(walk), still_share=nothing_moves)).is_identity
 
 
 def test_plan_keeps_within_max_zoom_and_gives_way():

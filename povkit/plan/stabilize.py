@@ -18,6 +18,11 @@ STILL_SHARE = 0.3
 """A frame where at least this share of tracked points did not move shows a still camera..."""
 STILL_FRAMES = 0.5
 """...and a clip where at least this share of frames do was shot on a still camera."""
+REPEAT_SHARE = 0.99
+"""A frame where this share of tracked points stayed put repeats its predecessor (a 30 fps
+shot delivered at 60 fps repeats every other frame): it says nothing about the camera."""
+REPEATS_ONLY = 0.9
+"""A clip where at least this share of frames repeat their predecessor shows nothing moving."""
 STILL_CAMERA_PX = 0.5
 """If no correction would move any pixel by more than this, the camera was still: leave it."""
 ZOOM_COVERAGE = 0.9
@@ -165,11 +170,16 @@ def _widened(
 
 
 def _shot_still(path: CameraPath) -> bool:
-    """True when most frames show a still background: a tripod shot with things moving in it,
-    which must not be "stabilized" into following them."""
+    """True when most frames that show something new show a still background: a tripod shot
+    with things moving in it, which must not be "stabilized" into following them. Repeated
+    frames are left out of the count, else a handheld clip at twice its frame rate is a tripod."""
     if path.still_share is None or len(path) < 2:
         return False
-    return bool(np.mean(path.still_share[1:] >= STILL_SHARE) >= STILL_FRAMES)
+    shares = path.still_share[1:]
+    new = shares[shares < REPEAT_SHARE]
+    if len(new) <= (1 - REPEATS_ONLY) * len(shares):
+        return True
+    return bool(np.mean(new >= STILL_SHARE) >= STILL_FRAMES)
 
 
 def _fit_corrections(
