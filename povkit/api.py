@@ -11,7 +11,7 @@ import numpy as np
 
 from povkit.errors import UsageError, log
 from povkit.io.motion_file import load_motion
-from povkit.io.video import check_output_path, probe
+from povkit.io.video import check_encoding_options, check_output_path, probe
 from povkit.lens import Lens, UndistortedView, find_lens, undistorted_view
 from povkit.motion.shift import measure_shifts
 from povkit.motion.source import check_motion_options, estimate_motion
@@ -156,8 +156,7 @@ def stabilize(
     check_motion_options(gyro=gyro, source="auto")
     if not 0 <= horizon_lock <= 100:
         raise UsageError(f"--horizon-lock is a percentage within 0 and 100, got {horizon_lock:g}")
-    if not 0 <= crf <= 51:
-        raise UsageError(f"crf must be between 0 and 51, got {crf:g}")
+    check_encoding_options(crf=crf, preset=preset)
     started = time.perf_counter()
     info = probe(input_path)
     output = check_output_path(input_path, output_path)

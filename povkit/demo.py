@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from povkit.api import stabilize
+from povkit.errors import UsageError
 from povkit.io.synthetic import truth_path, write_synthetic_clip
 from povkit.progress import progress
 from povkit.quality import measure_quality
 from povkit.render.compare import side_by_side
 
 
+def check_demo_options(*, seconds: float, width: int, height: int) -> None:
+    """Refuse a walk the demo cannot make, before making anything."""
+    if not (math.isfinite(seconds) and 2 <= seconds <= 600):
+        raise UsageError(f"--seconds must be within 2 and 600, got {seconds:g}")
+    for name, value, least in (("--width", width, 64), ("--height", height, 36)):
+        if not least <= value <= 7680 or value % 2:
+            raise UsageError(
+                f"{name} must be an even number of pixels within {least} and 7680 "
+                f"(x264 4:2:0 needs even sizes), got {value}"
+            )
+
+
 def run_demo(out: Path, *, seconds: float, width: int, height: int, seed: int) -> dict:
     """Make a shaky synthetic walk, stabilize it, write a side-by-side, score before/after."""
+    check_demo_options(seconds=seconds, width=width, height=height)
     out.mkdir(parents=True, exist_ok=True)
     shaky, stable, both = out / "shaky.mp4", out / "stabilized.mp4", out / "side_by_side.mp4"
     with progress("rendering a synthetic walk", None):

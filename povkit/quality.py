@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -18,6 +19,9 @@ from povkit.metrics import (
     stabilization_scores,
 )
 from povkit.progress import progress
+
+if TYPE_CHECKING:
+    from povkit.synth import SynthTruth
 
 METRICS_WIDTH = 480
 """Frames are scored at most this wide: the metrics are scale-free and SIFT is costly."""
@@ -36,7 +40,8 @@ def measure_quality(
     truth: str | os.PathLike | None = None,
 ) -> dict:
     """Cropping, distortion and stability (Liu et al. 2013) of ``stabilized`` against
-    ``original``; with a synthetic clip's ``truth`` also residual shake and turn lag."""
+    ``original``; with a synthetic clip's ``truth`` file also residual shake and turn lag."""
+    known = None if truth is None else _load_truth(truth)
     with VideoReader(original) as before, VideoReader(stabilized) as after:
         info = before.info
         scale = min(1.0, METRICS_WIDTH / info.display_width)
@@ -52,15 +57,27 @@ def measure_quality(
                     "is it a stabilized copy of it?"
                 ) from None
     result = scores.to_dict()
-    if truth is not None:
-        result.update(_truth_scores(scores.warps, truth, scale=scale, size=size))
+    if known is not None:
+        result.update(_truth_scores(scores.warps, known, truth, scale=scale, size=size))
     return result
 
 
-def _truth_scores(warps: np.ndarray, truth_path, *, scale: float, size) -> dict:
+def _load_truth(path: str | os.PathLike) -> SynthTruth:
+    """A synthetic clip's ground truth, or one line saying why ``path`` is not one."""
     from povkit.synth import SynthTruth
 
-    truth = SynthTruth.load(truth_path)
+    try:
+        return SynthTruth.load(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such truth file") from None
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise InputError(
+            f"{path}: not a synthetic ground-truth file ({type(exc).__name__}: {exc}); "
+            "povkit demo writes one beside its shaky clip (*.truth.json)"
+        ) from None
+
+
+def _truth_scores(warps: np.ndarray, truth: SynthTruth, truth_path, *, scale: float, size) -> dict:
     if len(truth) != len(warps):
         raise InputError(
             f"{truth_path}: describes {len(truth)} frames but the videos have {len(warps)}"

@@ -49,6 +49,9 @@ def test_usage_mistakes_exit_2(tmp_path, real_clip, run_cli):
         "stabilize", clip, "-o", tmp_path / "o.mp4", "--smoothness", "1", "--method", "l1"
     )
     assert code == 2 and "smoothness" in err
+    code, _, err = run_cli("stabilize", clip, "-o", tmp_path / "o.mp4", "--preset", "bogus")
+    assert code == 2 and "--preset must be one of" in err
+    assert not (tmp_path / "o.mp4").exists()
 
 
 @pytest.mark.parametrize(
@@ -89,3 +92,35 @@ def test_interrupted_render_leaves_no_output(tmp_path, real_clip, monkeypatch):
 
 def _raise_interrupt():
     raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seconds", "0"], "--seconds must be within 2 and 600"),
+        (["--seconds", "nan"], "--seconds must be within 2 and 600"),
+        (["--width", "321"], "--width must be an even number"),
+        (["--height", "8"], "--height must be an even number"),
+    ],
+)
+def test_demo_refuses_a_walk_it_cannot_make(tmp_path, args, message, run_cli):
+    code, _, err = run_cli("demo", "--out", tmp_path / "demo", *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such truth file"),
+        ("{}", "not a synthetic ground-truth file"),
+        ("[1, 2]", "not a"),
+    ],
+)
+def test_metrics_refuses_a_bad_truth_file(tmp_path, real_clip, content, message, run_cli):
+    clip = real_clip("stabilize/desk_short.mp4")
+    truth = tmp_path / "clip.truth.json"
+    if content is not None:
+        truth.write_text(content)
+    code, _, err = run_cli("metrics", clip, clip, "--truth", truth)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1

@@ -251,7 +251,13 @@ def test_different_size_is_scaled_with_a_note(tmp_path, takes, run_cli):
 
 @pytest.mark.parametrize(
     ("case", "message"),
-    [("single", "at least two takes"), ("rate", "fps"), ("broken", "not a readable video")],
+    [
+        ("single", "at least two takes"),
+        ("rate", "fps"),
+        ("broken", "not a readable video"),
+        ("preset", "--preset must be one of"),
+        ("crf", "--crf must be between 0 and 51"),
+    ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, takes, case, message, run_cli):
     broken = tmp_path / "broken.mp4"
@@ -260,11 +266,23 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, takes, case, message, run_cl
         "single": [takes["a"]],
         "rate": [takes["a"], takes["pal"]],
         "broken": [takes["a"], broken],
+        "preset": [takes["a"], takes["b"], "--preset", "bogus"],
+        "crf": [takes["a"], takes["b"], "--crf", "60"],
     }[case]
     code, _, err = run_cli("join", *inputs, "-o", tmp_path / "o.mp4")
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.glob("*o.*"))
+
+
+def test_join_encodes_with_the_x264_settings_asked(tmp_path, takes, run_cli):
+    out = tmp_path / "o.mp4"
+    code, _, _ = run_cli(
+        "join", takes["a"], takes["b"], "-o", out, "--crf", "30", "--preset", "fast"
+    )
+    assert code == 0
+    settings = out.read_bytes()  # x264 writes its settings into the first frame
+    assert b"crf=30.0" in settings and b"subme=6" in settings  # subme=6: preset fast
 
 
 def test_real_gopro_walks_join(tmp_path, real_clip, run_cli):

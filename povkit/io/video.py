@@ -295,6 +295,28 @@ def check_output_path(input_path: str | os.PathLike, output_path: str | os.PathL
     return out
 
 
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
+
+
+def check_encoding_options(*, crf: float, preset: str) -> None:
+    """Refuse x264 settings it would reject, before any decoding rather than at the encoder."""
+    if not 0 <= crf <= 51:
+        raise UsageError(f"--crf must be between 0 and 51, got {crf:g}")
+    if preset not in X264_PRESETS:
+        raise UsageError(f"--preset must be one of {', '.join(X264_PRESETS)}, got {preset!r}")
+
+
 class VideoWriter:
     """Encode frames with libx264 into a temporary file that is renamed only when complete.
 

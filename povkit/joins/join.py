@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from povkit.errors import UsageError, log
-from povkit.io.video import audio_format, check_output_path, probe
+from povkit.io.video import audio_format, check_encoding_options, check_output_path, probe
 from povkit.joins.features import TakeWindows, match_views, measure_take, refine_alignment
 from povkit.motion.visual import TrackingOptions, analysis_size
 from povkit.plan.joins import (
@@ -244,6 +244,7 @@ def join_takes(
     from povkit.render.transitions import render_join_plan
 
     started = time.perf_counter()
+    check_encoding_options(crf=crf, preset=preset)
     options = options or JoinOptions()
     paths = [str(p) for p in paths]
     if output is not None:
@@ -263,7 +264,13 @@ def join_takes(
     if output is not None:
         with progress("rendering", plan.output_frames) as tick:
             written = render_join_plan(
-                plan, output, infos, audio=output_audio(infos), on_frame=tick
+                plan,
+                output,
+                infos,
+                audio=output_audio(infos),
+                crf=crf,
+                preset=preset,
+                on_frame=tick,
             )
         write_timeline(join_timeline(plan, name=output.stem), otio_path)
     return JoinResult(
