@@ -37,6 +37,18 @@ def test_frames_timestamps_audio_and_rotation_match(tmp_path, real_clip, name):
     assert _audio_packets(out) == _audio_packets(clip)
 
 
+def test_packed_b_frames_keep_their_times(tmp_path, real_clip):
+    """megamind.avi stores B-frames packed: PTS invented from decode order put every frame
+    after the first B-frame one frame late. It runs at a constant 24000/1001 fps from its
+    second tick (a non-zero first PTS), so its frame times are known exactly."""
+    out = tmp_path / "out.mp4"
+    result = stabilize(real_clip("cuts/megamind.avi"), out)
+    times_out, _ = _frame_times(out)
+    expected = (1 + np.arange(270)) * 125 / 2997
+    assert result.frames == len(times_out) == 270
+    np.testing.assert_allclose(times_out, expected, atol=1e-6)
+
+
 def test_probe_reads_what_matters(real_clip):
     park = probe(real_clip("stabilize/park_walk.mp4"))
     assert park.variable_frame_rate and park.audio_codec == "aac"

@@ -40,6 +40,10 @@ def _open_input(path: str | os.PathLike) -> av.container.InputContainer:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable video ({_reason(exc)})") from None
+    # PyAV asks the demuxer to invent missing PTS from decode order; in an AVI with packed
+    # B-frames those are wrong and push every frame after a B-frame one frame late. Without
+    # them a frame's time is its own PTS or else its packet's DTS (FFmpeg's best effort).
+    container.flags &= ~av.container.Flags.gen_pts.value
     if not container.streams.video:
         container.close()
         raise InputError(f"{path}: has no video stream")
@@ -66,7 +70,8 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         uneven = len(steps) > 1 and steps.max() - steps.min() > 0.05 * np.median(steps)
         audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
         data = tuple(_data_stream_name(s) for s in container.streams if s.type == "data")
-        first_pts = first.pts if first.pts is not None else (stream.start_time or 0)
+        first_pts = frame_time(first)
+        first_pts = first_pts if first_pts is not None else (stream.start_time or 0)
         return VideoInfo(
             path=str(path),
             width=ctx.width,
@@ -233,14 +238,20 @@ class VideoReader:
 
     def _stamp(self, frame: av.VideoFrame) -> av.VideoFrame:
         """Give every frame a strictly increasing PTS (missing or repeated ones are nudged)."""
-        pts, last = frame.pts, self._last_pts
+        pts, last = frame_time(frame), self._last_pts
         if pts is None or (last is not None and pts <= last):
             step = max(1, round(1 / (float(self.info.average_fps) * float(self.info.time_base))))
             pts = 0 if last is None else last + step
-            frame.pts = pts
+        frame.pts = pts
         self._last_pts = pts
         self.report.frames += 1
         return frame
+
+
+def frame_time(frame: av.VideoFrame) -> int | None:
+    """A decoded frame's presentation time: its PTS, else its packet's DTS (the decoder hands
+    frames over in presentation order), else None."""
+    return frame.pts if frame.pts is not None else frame.dts
 
 
 def luma(frame: av.VideoFrame) -> np.ndarray:
@@ -317,6 +328,15 @@ def check_encoding_options(*, crf: float, preset: str) -> None:
         raise UsageError(f"--preset must be one of {', '.join(X264_PRESETS)}, got {preset!r}")
 
 
+def _mp4_timescale(time_base: Fraction) -> int:
+    """Ticks per second for an MP4/MOV video track, and its movie, that hold every PTS of
+    ``time_base`` exactly: the smallest multiple of its step's denominator of at least 10,000
+    (the muxer's own minimum). The movie clock counts the delay before a first frame with a
+    non-zero PTS; at its default 1/1000 s that frame moved (0.7 ms on megamind.avi)."""
+    step = Fraction(time_base).denominator
+    return step * -(-10_000 // step)
+
+
 class VideoWriter:
     """Encode frames with libx264 into a temporary file that is renamed only when complete.
 
@@ -338,11 +358,15 @@ class VideoWriter:
         self.path = Path(path)
         self._partial = partial_path(self.path)
         fmt = _CONTAINER_FORMATS.get(self.path.suffix.lower(), "mp4")
-        self._container = av.open(str(self._partial), "w", format=fmt)
+        time_base, options = info.time_base, {}
+        if fmt != "matroska":  # MP4 and MOV: see _mp4_timescale
+            timescale = _mp4_timescale(info.time_base)
+            time_base, options = Fraction(1, timescale), {"movie_timescale": str(timescale)}
+        self._container = av.open(str(self._partial), "w", format=fmt, options=options)
         stream = self._container.add_stream("libx264", rate=info.average_fps)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
-        stream.time_base = info.time_base
+        stream.time_base = time_base
         stream.codec_context.time_base = info.time_base
         stream.codec_context.framerate = info.average_fps
         if info.sample_aspect != 1:
