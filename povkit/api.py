@@ -153,7 +153,17 @@ def stabilize(
         check_plan_options(method=method, smoothness=smoothness, max_zoom=max_zoom)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    check_motion_options(gyro=gyro, source="auto")
+    check_motion_options(
+        gyro=gyro, source="auto", readout_ms=rolling_shutter_ms, gyro_offset_ms=gyro_offset_ms
+    )
+    if motion_file is not None and (
+        gyro != "auto" or gyro_offset_ms is not None or rolling_shutter_ms
+    ):
+        raise UsageError(
+            "--gyro, --gyro-offset and --rolling-shutter say how to measure the motion, and "
+            f"{motion_file} is measured already: drop them, or measure again with "
+            "povkit motion IN [those options] --save FILE"
+        )
     if not 0 <= horizon_lock <= 100:
         raise UsageError(f"--horizon-lock is a percentage within 0 and 100, got {horizon_lock:g}")
     check_encoding_options(crf=crf, preset=preset)

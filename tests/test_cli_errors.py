@@ -124,3 +124,20 @@ def test_metrics_refuses_a_bad_truth_file(tmp_path, real_clip, content, message,
         truth.write_text(content)
     code, _, err = run_cli("metrics", clip, clip, "--truth", truth)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_measuring_options_are_checked_and_not_silently_ignored(tmp_path, real_clip, run_cli):
+    """A negative readout, or measuring options next to a motion file that is measured
+    already, are usage mistakes: one line, exit 2, nothing written."""
+    clip = real_clip("stabilize/desk_short.mp4")
+    out = tmp_path / "o.mp4"
+    code, _, err = run_cli("stabilize", clip, "-o", out, "--rolling-shutter", "-20")
+    assert code == 2 and "--rolling-shutter is the sensor readout time" in err
+    motion = tmp_path / "m.npz"
+    assert run_cli("motion", clip, "--gyro", "off", "--save", motion)[0] == 0
+    for option in (["--gyro", "off"], ["--gyro-offset", "40"], ["--rolling-shutter", "20"]):
+        code, _, err = run_cli("stabilize", clip, "-o", out, "--motion", motion, *option)
+        assert code == 2 and "is measured already" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli("stabilize", clip, "-o", out, "--gyro", tmp_path)
+    assert code == 2 and "is a folder" in err
+    assert not out.exists()

@@ -10,6 +10,7 @@ fallback to the picture is one warning line that says why.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -58,14 +59,31 @@ Measure = Callable[[], CameraPath]
 """A pass over the picture: the full visual estimator, or the quick shift pass for sync."""
 
 
-def check_motion_options(*, gyro: str, source: str) -> None:
-    """Validate ``--gyro`` and ``--source`` before any decoding."""
+MAX_READOUT_MS = 100.0
+"""Longest sensor readout accepted: slow phone sensors read out in some 30-40 ms."""
+
+
+def check_motion_options(
+    *, gyro: str, source: str, readout_ms: float = 0.0, gyro_offset_ms: float | None = None
+) -> None:
+    """Validate ``--gyro``, ``--source``, ``--rolling-shutter`` and ``--gyro-offset`` before
+    any decoding."""
     if source not in SOURCES:
         raise UsageError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
-    if gyro not in ("auto", "off") and not Path(gyro).is_file():
-        raise UsageError(f"--gyro {gyro}: no such telemetry file (or use auto / off)")
+    if gyro not in ("auto", "off"):
+        if Path(gyro).is_dir():
+            raise UsageError(f"--gyro {gyro}: is a folder; give the telemetry file in it")
+        if not Path(gyro).is_file():
+            raise UsageError(f"--gyro {gyro}: no such telemetry file (or use auto / off)")
     if gyro == "off" and source in ("gyro", "fused"):
         raise UsageError(f"--source {source} needs the gyro; drop --gyro off")
+    if not 0 <= readout_ms <= MAX_READOUT_MS:
+        raise UsageError(
+            f"--rolling-shutter is the sensor readout time, 0 (off) to {MAX_READOUT_MS:g} ms; "
+            f"got {readout_ms:g}"
+        )
+    if gyro_offset_ms is not None and not math.isfinite(gyro_offset_ms):
+        raise UsageError(f"--gyro-offset must be a number of milliseconds, got {gyro_offset_ms}")
 
 
 def estimate_motion(
@@ -84,7 +102,9 @@ def estimate_motion(
     """Camera motion of ``video`` (probed as ``info``) from the chosen ``source``: the gyro's,
     synced on the quick ``measure_shifts`` pass, or ``measure_visual``'s; ``aspect`` is the
     lens's vertical over horizontal focal length in display pixels."""
-    check_motion_options(gyro=gyro, source=source)
+    check_motion_options(
+        gyro=gyro, source=source, readout_ms=readout_ms, gyro_offset_ms=gyro_offset_ms
+    )
     if gyro == "off" or source == "visual":
         return MotionEstimate(measure_visual(), "visual")
     try:
