@@ -199,6 +199,8 @@ def test_horizon_lock_levels_the_output():
     assert np.abs(plan.corrections[:, 2] - truth.actual[:, 2]).max() > level  # not level before
     assert np.abs(locked.corrections[:, 2] - truth.actual[:, 2]).max() < level
     assert locked.zoom.max() <= 1.25
+    assert locked.zoom.max() > plan.zoom.max() + 1e-3  # levelling costs crop; the notes say so
+    assert f"levelling the horizon needs zoom {locked.zoom.max():.3f}" in locked.notes[-1]
     half = lock_horizon(plan, roll, truth.times, amount=0.5, max_zoom=1.25)
     np.testing.assert_allclose(
         half.corrections[:, 2], (plan.corrections[:, 2] + locked.corrections[:, 2]) / 2

@@ -79,3 +79,11 @@ def zoom_for(needed: np.ndarray, planned: np.ndarray, times: np.ndarray) -> np.n
     if np.ptp(planned) > 0:
         return smooth_zoom_envelope(needed, window=max(1, round(mean_rate(times))))
     return np.full(len(needed), needed.max(initial=1.0))
+
+
+def zoom_grown_note(before: np.ndarray, after: np.ndarray, why: str) -> tuple[str, ...]:
+    """A note when a later step (``why``) needs more zoom than the smoothing planned."""
+    grown, planned = float(after.max(initial=1.0)), float(before.max(initial=1.0))
+    if grown <= planned + 5e-4:
+        return ()
+    return (f"{why} needs zoom {grown:.3f} (the smoothed path alone {planned:.3f})",)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from povkit.plan.crop import required_zoom, shrink_to_fit, zoom_for
+from povkit.plan.crop import required_zoom, shrink_to_fit, zoom_for, zoom_grown_note
 from povkit.types import WarpPlan
 
 
@@ -35,7 +35,6 @@ def lock_horizon(
     if kept.any():
         notes.append(f"the horizon gave way to the crop on {kept.sum()} of {len(plan)} frames")
     corrections[:, :3] = fitted
-    zoom = zoom_for(required_zoom(fitted, size), plan.zoom, times)
-    return replace(
-        plan, corrections=corrections, zoom=np.minimum(zoom, max_zoom), notes=tuple(notes)
-    )
+    zoom = np.minimum(zoom_for(required_zoom(fitted, size), plan.zoom, times), max_zoom)
+    notes += zoom_grown_note(plan.zoom, zoom, "levelling the horizon")
+    return replace(plan, corrections=corrections, zoom=zoom, notes=tuple(notes))

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from povkit.geometry import frame_center, similarity_matrices, similarity_params
-from povkit.plan.crop import required_zoom, zoom_for
+from povkit.plan.crop import required_zoom, zoom_for, zoom_grown_note
 from povkit.types import WarpPlan
 
 
@@ -47,5 +47,6 @@ def add_rolling_shutter(
             f"rolling-shutter motion needs ({len(plan)}, K, 3) values, got {readout.shape}"
         )
     needed = required_zoom_with_rows(plan.corrections, readout, plan.frame_size)
-    zoom = np.maximum(plan.zoom, zoom_for(needed, plan.zoom, times))
-    return replace(plan, rolling_shutter=readout, zoom=np.minimum(zoom, max_zoom))
+    zoom = np.minimum(np.maximum(plan.zoom, zoom_for(needed, plan.zoom, times)), max_zoom)
+    notes = plan.notes + zoom_grown_note(plan.zoom, zoom, "rolling-shutter correction")
+    return replace(plan, rolling_shutter=readout, zoom=zoom, notes=notes)
