@@ -49,3 +49,18 @@ def test_formats_and_rates_an_editor_cannot_take_are_refused(tmp_path):
     with pytest.raises(UsageError, match="SMPTE timecode"):
         write_timeline(odd, tmp_path / "t.edl")
     assert write_timeline(odd, tmp_path / "t.otio").exists()
+
+
+def test_a_rate_written_short_counts_as_its_timecode_rate(tmp_path):
+    """AVI files store 23.976 fps as 2997/125; editors count it as 24000/1001 (24 fps
+    non-drop timecode), so EDL and FCP XML can carry it and frames keep their numbers."""
+    from povkit.edit.timeline import timecode_rate
+
+    assert timecode_rate(Fraction(2997, 125)) == Fraction(24000, 1001)
+    assert timecode_rate(Fraction(2997, 100)) == Fraction(30000, 1001)
+    assert timecode_rate(Fraction(15)) == Fraction(15)  # not one rate written two ways
+    timeline = build_timeline("t", _clips(tmp_path), timecode_rate(Fraction(2997, 125)))
+    reloaded = otio.adapters.read_from_file(
+        str(write_timeline(timeline, tmp_path / "t.edl")), rate=24000 / 1001
+    )
+    assert [c.source_range.duration.to_frames() for c in reloaded.find_clips()] == [96, 131, 1]

@@ -19,6 +19,10 @@ from povkit.types import VideoInfo
 
 MAX_EDIT_RATE = 120
 """Frames per second above which a container's nominal rate is a time base, not a frame rate."""
+SAME_RATE = 2e-6
+"""Rates closer than this (relative) are one rate written two ways: 23.976, 29.97 and 59.94
+differ from the NTSC rates by 1e-6, so counting in either moves a frame number by one only
+after 250,000 frames (2.3 hours at 29.97 fps)."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,16 @@ def edit_rate(info: VideoInfo) -> Fraction:
     """The frame rate a timeline for ``info`` counts in: the nominal rate where it is a real
     frame rate (for a VFR file, the grid its frames sit on), else the average rate."""
     nominal, average = info.nominal_fps, info.average_fps
-    if 0 < nominal <= MAX_EDIT_RATE and nominal >= 0.99 * average:
-        return nominal
-    return average
+    rate = nominal if 0 < nominal <= MAX_EDIT_RATE and nominal >= 0.99 * average else average
+    return timecode_rate(rate)
+
+
+def timecode_rate(rate: Fraction) -> Fraction:
+    """``rate``, or the SMPTE timecode rate it rounds (an AVI's 2997/125 is 24000/1001 fps),
+    so that EDL and FCP XML can count it."""
+    nearest = otio.opentime.RationalTime.nearest_smpte_timecode_rate(float(rate))
+    smpte = Fraction(nearest).limit_denominator(1001)
+    return smpte if abs(smpte - rate) <= SAME_RATE * rate else rate
 
 
 def to_frames(seconds: float, rate: Fraction) -> int:
