@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -14,4 +15,11 @@ def build_named(registry: Mapping[str, type[T]], kind: str, name: str, **params:
         cls = registry[name]
     except KeyError:
         raise ValueError(f"unknown {kind} {name!r}; choose one of {', '.join(registry)}") from None
+    accepted = [p for p in inspect.signature(cls).parameters if not p.startswith("_")]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"the {name} {kind} has no {', '.join(unknown)} setting; "
+            f"its settings are {', '.join(accepted) or 'none'}"
+        )
     return cls(**params)

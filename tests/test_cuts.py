@@ -190,10 +190,13 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
         ["cuts", tmp_path / "missing.mp4"],
         ["cuts", fake, "--edl", tmp_path / "shots.txt"],
         ["cuts", fake, "--threshold", "0.5"],
+        ["cuts", fake, "--threshold", "nan"],
+        ["cuts", fake, "--detector", "fade", "--threshold", "10"],
     ):
         assert main([str(a) for a in args]) == 2
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert "__init__" not in err  # the detector's settings, not Python's words
 
 
 @pytest.mark.real

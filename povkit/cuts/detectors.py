@@ -81,7 +81,7 @@ class _AdaptiveCuts:
     def __post_init__(self) -> None:
         if not 0 <= self.return_s <= 2:
             raise ValueError(f"return_s must be 0-2 seconds, got {self.return_s}")
-        if self.threshold < 1:
+        if not self.threshold >= 1:  # NaN fails too
             raise ValueError(f"threshold must be at least 1, got {self.threshold}")
         if not 0 < self.min_score <= 1:
             raise ValueError(f"min_score must be within (0, 1], got {self.min_score}")

@@ -102,7 +102,7 @@ class AdaptiveSmoother(Smoother):
             raise ValueError(f"order must be 2, 3, 4 or 5, got {self.order}")
         if not 0.02 <= self.smoothness <= 30:
             raise ValueError(f"smoothness must be 0.02-30 seconds, got {self.smoothness}")
-        if self.turn_speed <= 0:
+        if not self.turn_speed > 0:  # NaN fails too
             raise ValueError(f"turn_speed must be positive, got {self.turn_speed}")
 
     def smooth(
