@@ -59,3 +59,22 @@ def compose_steps(steps: np.ndarray, center: tuple[float, float]) -> np.ndarray:
         path[i] = similarity_params(total, center)[0]
     path[:, 3] = np.cumsum(steps[:, 3]) - steps[0, 3]
     return path
+
+
+def fill_crop(
+    size: tuple[int, int], sample_aspect: float, display_aspect: float
+) -> tuple[slice, slice]:
+    """Rows and columns of the centred part of a ``size`` (storage pixels, of ``sample_aspect``)
+    picture whose shown shape is ``display_aspect`` (width over height): scaled to an output of
+    that shape, it fills it without stretching, as an editor's "scale to fill" does."""
+    width, height = size
+    aspect = width * sample_aspect / height
+    if aspect > display_aspect * 1.001:  # wider than the output: lose the sides
+        keep = round(width * display_aspect / aspect)
+        left = (width - keep) // 2
+        return slice(None), slice(left, left + keep)
+    if aspect < display_aspect / 1.001:  # taller: lose the top and bottom
+        keep = round(height * aspect / display_aspect)
+        top = (height - keep) // 2
+        return slice(top, top + keep), slice(None)
+    return slice(None), slice(None)

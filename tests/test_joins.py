@@ -2,6 +2,7 @@
 
 import json
 
+import cv2
 import numpy as np
 import opentimelineio as otio
 import pytest
@@ -126,6 +127,7 @@ def takes(tmp_path_factory):
         ("a", 3, (320, 180), 30),
         ("b", 4, (320, 180), 30),
         ("small", 5, (256, 144), 30),
+        ("four_three", 7, (240, 180), 30),
         ("pal", 6, (320, 180), 25),
     ):
         path = folder / f"{name}.mp4"
@@ -247,6 +249,20 @@ def test_different_size_is_scaled_with_a_note(tmp_path, takes, run_cli):
     data = json.loads(stdout)
     assert any("scaled" in w for w in data["warnings"])
     assert (probe(out).width, probe(out).height) == (320, 180)
+
+
+def test_a_take_of_another_shape_is_cropped_to_fill_not_stretched(tmp_path, takes, run_cli):
+    out = tmp_path / "o.mp4"
+    args = ("join", takes["a"], takes["four_three"], "-o", out, "--json")
+    code, stdout, _ = run_cli(*args)
+    assert code == 0
+    data = json.loads(stdout)
+    assert any("top and bottom cropped to keep its shape" in w for w in data["warnings"])
+    last_out = _grey_frames(out)[-1]
+    last_in = _grey_frames(takes["four_three"])[-1]  # 240x180: its middle 240x135 is shown
+    kept = cv2.resize(last_in[22:157], (320, 180), interpolation=cv2.INTER_AREA)
+    stretched = cv2.resize(last_in, (320, 180), interpolation=cv2.INTER_AREA)
+    assert _psnr(last_out, kept) > SAME_FRAME_DB > _psnr(last_out, stretched)
 
 
 @pytest.mark.parametrize(

@@ -173,10 +173,13 @@ class ReadReport:
         expected = info.frame_count
         if self.ended_early or (expected and self.frames < 0.98 * expected):
             total = max(expected, self.frames)
-            log.warning("input ends early: %d of %d frames readable", self.frames, total)
+            log.warning(
+                "%s: input ends early: %d of %d frames readable", info.path, self.frames, total
+            )
         elif self.damaged_packets:
             log.warning(
-                "input is damaged: %d unreadable packets skipped, %d frames read",
+                "%s: input is damaged: %d unreadable packets skipped, %d frames read",
+                info.path,
                 self.damaged_packets,
                 self.frames,
             )

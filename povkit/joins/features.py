@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from povkit.errors import InputError
+from povkit.geometry import fill_crop
 from povkit.io.video import ReadReport, VideoReader, luma
 from povkit.motion.phase import phase_shift, windowed
 from povkit.motion.visual import (
@@ -67,8 +68,10 @@ def measure_take(
     tail: deque[np.ndarray] = deque(maxlen=window_frames)
     count = 0
     with VideoReader(path, info) as reader:
+        info = reader.info
+        crop = fill_crop((info.width, info.height), float(info.sample_aspect), size[0] / size[1])
         for frame in reader.frames():
-            grey = cv2.resize(luma(frame), size, interpolation=cv2.INTER_AREA)
+            grey = cv2.resize(luma(frame)[crop], size, interpolation=cv2.INTER_AREA)
             if count < window_frames:
                 head.append(grey)
             tail.append(grey)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from povkit.errors import UsageError, log
+from povkit.geometry import fill_crop
 from povkit.io.video import audio_format, check_encoding_options, check_output_path, probe
 from povkit.joins.features import TakeWindows, match_views, measure_take, refine_alignment
 from povkit.motion.visual import TrackingOptions, analysis_size
@@ -106,9 +107,16 @@ def check_takes(paths: list[str]) -> tuple[list[VideoInfo], list[str]]:
                 f"{float(first.average_fps):.3f} fps; convert it to that rate first"
             )
         if (info.width, info.height) != (first.width, first.height):
+            shape = first.display_width / first.height
+            rows, columns = fill_crop((info.width, info.height), float(info.sample_aspect), shape)
+            kept = ""
+            if columns != slice(None):
+                kept = ", its sides cropped to keep its shape"
+            elif rows != slice(None):
+                kept = ", its top and bottom cropped to keep its shape"
             notes.append(
                 f"{info.path}: {info.width}x{info.height} scaled to the first take's "
-                f"{first.width}x{first.height}"
+                f"{first.width}x{first.height}{kept}"
             )
         if info.rotation != first.rotation:
             notes.append(

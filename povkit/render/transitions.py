@@ -22,7 +22,7 @@ import av
 import cv2
 import numpy as np
 
-from povkit.geometry import frame_center, similarity_matrices
+from povkit.geometry import fill_crop, frame_center, similarity_matrices
 from povkit.io.video import VideoReader, VideoWriter, audio_samples
 from povkit.plan.joins import JoinPlan, PlannedJoin, TakeRange
 from povkit.types import VideoInfo
@@ -139,8 +139,13 @@ def _warp(rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     )
 
 
-def _rgb(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
-    return frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+def _rgb(
+    frame: av.VideoFrame, size: tuple[int, int], crop: tuple[slice, slice] | None = None
+) -> np.ndarray:
+    """The frame as RGB at ``size``, from its ``crop`` (see ``geometry.fill_crop``) if any."""
+    if crop is None:
+        return frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+    return cv2.resize(frame.to_ndarray(format="rgb24")[crop], size, interpolation=cv2.INTER_AREA)
 
 
 def _source_frames(
@@ -171,6 +176,7 @@ def render_join_plan(
     """
     width, height = plan.frame_size
     first_info = infos[0]
+    shape = width * float(first_info.sample_aspect) / height
     writer = VideoWriter(
         output_path, info=first_info, width=width, height=height, crf=crf, preset=preset
     )
@@ -201,20 +207,24 @@ def render_join_plan(
             plain_to = take.end - (after.half if after else 0)
             stop = take.end + (after.rest if after else 0)
             same_size = (info.width, info.height) == (width, height)
+            crop = fill_crop((info.width, info.height), float(info.sample_aspect), shape)
+            crop = None if crop == (slice(None), slice(None)) else crop
             held_b: list[np.ndarray] = []
             next_a: list[np.ndarray] = []
             for source, frame in _source_frames(take, start, stop, info):
                 if source < plain_from:
-                    held_b.append(_rgb(frame, (width, height)))
+                    held_b.append(_rgb(frame, (width, height), crop))
                     if len(held_b) == before.frames:
                         for k, (a, b) in enumerate(zip(held_a, held_b, strict=True)):
                             emit_rgb(transition_frame(a, b, before, k))
                 elif source < plain_to:
-                    if not same_size:
+                    if crop is not None:
+                        frame = av.VideoFrame.from_ndarray(_rgb(frame, (width, height), crop))
+                    elif not same_size:
                         frame = frame.reformat(width=width, height=height, format="yuv420p")
                     emit(frame)
                 else:
-                    next_a.append(_rgb(frame, (width, height)))
+                    next_a.append(_rgb(frame, (width, height), crop))
             held_a = next_a
         if audio:
             for samples in joined_audio(plan, infos, *audio):
