@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 from scipy import signal
+
+from povkit.frame_pool import frame_pool
 
 _LOW_BINS = 5
 """Frequency bins 1..5 (the 2nd to 6th components, DC excluded) count as the "low" band."""
@@ -83,21 +88,28 @@ class _Features(NamedTuple):
 
 
 class _Matcher:
-    """SIFT + ratio test + RANSAC homography, with the detector and matcher built once."""
+    """SIFT + ratio test + RANSAC homography; safe to share between threads (each thread
+    builds its own detector and matcher once, since OpenCV's keep state between calls)."""
 
     def __init__(
         self, *, nfeatures: int, ratio: float, ransac_threshold_px: float, min_inliers: int
     ) -> None:
-        self._sift = cv2.SIFT_create(nfeatures=nfeatures)
-        # Brute force rather than FLANN: exact and deterministic, and with ~1000 descriptors a
-        # side no slower than FLANN's approximate search.
-        self._bf = cv2.BFMatcher(cv2.NORM_L2)
+        self._nfeatures = nfeatures
+        self._own = threading.local()
         self._ratio = ratio
         self._threshold = ransac_threshold_px
         self._min_inliers = min_inliers
 
+    def _tools(self) -> tuple[cv2.SIFT, cv2.BFMatcher]:
+        if not hasattr(self._own, "tools"):
+            # Brute force rather than FLANN: exact and deterministic, and with ~1000
+            # descriptors a side no slower than FLANN's approximate search.
+            sift = cv2.SIFT_create(nfeatures=self._nfeatures)
+            self._own.tools = sift, cv2.BFMatcher(cv2.NORM_L2)
+        return self._own.tools
+
     def features(self, frame: np.ndarray) -> _Features:
-        keypoints, descriptors = self._sift.detectAndCompute(frame, None)
+        keypoints, descriptors = self._tools()[0].detectAndCompute(frame, None)
         points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
         return _Features(points, descriptors)
 
@@ -105,7 +117,7 @@ class _Matcher:
         """The homography taking ``src`` pixels to ``dst`` pixels, or None when unreliable."""
         if src.descriptors is None or dst.descriptors is None:
             return None
-        pairs = self._bf.knnMatch(src.descriptors, dst.descriptors, k=2)
+        pairs = self._tools()[1].knnMatch(src.descriptors, dst.descriptors, k=2)
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < self._ratio * p[1].distance]
         if len(good) < max(_MIN_GOOD_MATCHES, self._min_inliers):
             return None
@@ -129,6 +141,7 @@ def stabilization_scores(
     ratio: float = 0.7,
     ransac_threshold_px: float = 2.0,
     min_inliers: int = 8,
+    workers: int = 2,
 ) -> StabilizationScores:
     """Score a stabilized video against its input with the Liu et al. (2013) metrics.
 
@@ -185,7 +198,8 @@ def stabilization_scores(
     reference code's 5 px at full HD is about 2 px at the <= 480 px povkit scores at; a looser
     one let RANSAC accept skewed models on parallax-heavy frames, which the minimum-over-frames
     distortion then reported as the stabilizer's); ``min_inliers`` the fewest RANSAC
-    inliers a homography may rest on.
+    inliers a homography may rest on; ``workers`` the frames scored at once (the scores do not
+    depend on it).
 
     Raises ValueError for an empty input, frames that are not 2-D ``uint8`` of one size, or
     inputs of different lengths (after counting both to the end, so the message gives both).
@@ -211,17 +225,36 @@ def stabilization_scores(
     )
     warps: list[np.ndarray] = []
     steps: list[np.ndarray] = []
-    previous: _Features | None = None
     shape: tuple[int, ...] | None = None
-    for orig, stab in _lockstep(original, stabilized):
-        shape = _check_frame(orig, "original", len(warps), shape)
-        _check_frame(stab, "stabilized", len(warps), shape)
+
+    def frame_pair(orig: np.ndarray, stab: np.ndarray) -> tuple[_Features, np.ndarray]:
         stab_features = matcher.features(stab)
         warp = matcher.homography(matcher.features(orig), stab_features)
-        warps.append(_or_nan(_unfolded(warp, shape)))
+        return stab_features, _or_nan(_unfolded(warp, shape))
+
+    # SIFT is 90 % of the work: frame pairs go to a frame pool, a few in flight; the steps
+    # between consecutive stabilized frames are matched here as their features come back
+    pending: deque[Future] = deque()
+    previous: _Features | None = None
+
+    def collect() -> None:
+        nonlocal previous
+        features, warp = pending.popleft().result()
+        warps.append(warp)
         if previous is not None:
-            steps.append(_or_nan(_unfolded(matcher.homography(previous, stab_features), shape)))
-        previous = stab_features
+            steps.append(_or_nan(_unfolded(matcher.homography(previous, features), shape)))
+        previous = features
+
+    with frame_pool(workers) as pool:
+        for orig, stab in _lockstep(original, stabilized):
+            index = len(warps) + len(pending)
+            shape = _check_frame(orig, "original", index, shape)
+            _check_frame(stab, "stabilized", index, shape)
+            pending.append(pool.submit(frame_pair, orig, stab))
+            if len(pending) > 2 * workers:
+                collect()
+        while pending:
+            collect()
     if shape is None:
         raise ValueError("no frames to score: both videos are empty")
 
