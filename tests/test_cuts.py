@@ -103,7 +103,7 @@ def test_detectors_validate_their_parameters():
         make_detector("magic")
     with pytest.raises(ValueError, match="threshold"):
         make_detector("pov", threshold=0.5)
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="the fade cut detector has no threshold setting"):
         make_detector("fade", threshold=3)
 
 

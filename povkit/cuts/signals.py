@@ -14,6 +14,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from povkit.blur import line_blur
 from povkit.cuts.compare import correlation, overlap
 from povkit.cuts.dissolves import BlendMeter
 from povkit.motion.phase import MIN_RESPONSE, phase_shift, windowed
@@ -27,8 +28,6 @@ LOOK_BACK = 16
 passing the lens (the picture comes back) from a cut (it does not)."""
 BLANK_COLOUR_SPAN = 32.0
 """Mean-colour difference (0-255) that counts as a complete change between blank frames."""
-MIN_SMEAR = 1.5
-"""Shift in analysis pixels under which frames are compared unsmeared (a shorter line is a dot)."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +148,10 @@ def _structure_change(
     previous: np.ndarray, current: np.ndarray, std_prev: float, std_cur: float, dx: float, dy: float
 ) -> float:
     """1 - correlation of the overlap once ``previous`` is moved by (dx, dy) onto ``current``,
-    both smeared along the move (:func:`_smeared`).
+    both smeared along the move as an open shutter would (``blur.line_blur``). Smearing both
+    frames hides which one was sharp (unsmeared, frames where a synthetic whip pan starts or
+    stops changed by 0.2-0.7, still frames by 0.02); the detail across the move, which a cut
+    changes, stays.
 
     Correlation ignores brightness and contrast, so flashes and exposure swings do not count.
     A blank frame has no structure (NaN): colour alone then tells whether the shot changed.
@@ -159,22 +161,9 @@ def _structure_change(
     h, w = current.shape
     if abs(dx) > w / 2 or abs(dy) > h / 2:
         dx = dy = 0.0  # no believable overlap: compare in place
-    moved = _smeared(cv2.warpAffine(previous, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h)), dx, dy)
-    current = _smeared(current, dx, dy)
+    moved = line_blur(
+        cv2.warpAffine(previous, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h)), dx, dy
+    )
+    current = line_blur(current, dx, dy)
     box = overlap((h, w), dx, dy)
     return 1.0 - correlation(moved[box], current[box])
-
-
-def _smeared(picture: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    """``picture`` averaged along a line of (dx, dy): the smear such a move leaves at an open
-    shutter. Smearing both frames hides which one was sharp (unsmeared, frames where a synthetic
-    whip pan starts or stops changed by 0.2-0.7, still frames by 0.02); the detail across the
-    move, which a cut changes, stays."""
-    length = float(np.hypot(dx, dy))
-    if length < MIN_SMEAR:
-        return picture
-    half = int(np.ceil(length / 2))
-    kernel = np.zeros((2 * half + 1, 2 * half + 1), np.float32)
-    ends = [(round(half + sign * dx / 2), round(half + sign * dy / 2)) for sign in (-1, 1)]
-    cv2.line(kernel, *ends, 1.0, 1, cv2.LINE_AA)
-    return cv2.filter2D(picture, -1, kernel / kernel.sum())

@@ -22,6 +22,7 @@ import av
 import cv2
 import numpy as np
 
+from povkit.blur import line_blur
 from povkit.geometry import fill_crop, frame_center, similarity_matrices
 from povkit.io.video import VideoReader, VideoWriter, audio_samples
 from povkit.plan.joins import JoinPlan, PlannedJoin, TakeRange
@@ -56,20 +57,10 @@ def dissolve_weight(k: int, frames: int) -> float:
 
 def directional_blur(rgb: np.ndarray, velocity: tuple[float, float], length: float) -> np.ndarray:
     """Smear ``rgb`` along ``velocity`` over ``length`` pixels, as a moving camera's shutter."""
-    size = int(round(length))
     speed = math.hypot(*velocity)
-    if size < 2 or speed == 0:
+    if speed == 0:
         return rgb
-    size |= 1
-    if velocity[0] == 0 or velocity[1] == 0:  # along an axis: a box filter, fast at any length
-        ksize = (size, 1) if velocity[1] == 0 else (1, size)
-        return cv2.blur(rgb, ksize, borderType=cv2.BORDER_REFLECT)
-    kernel = np.zeros((size, size), np.float32)
-    c = size // 2
-    dx, dy = velocity[0] / speed * c, velocity[1] / speed * c
-    cv2.line(kernel, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0, 1)
-    kernel /= kernel.sum()
-    return cv2.filter2D(rgb, -1, kernel, borderType=cv2.BORDER_REFLECT)
+    return line_blur(rgb, velocity[0] / speed * length, velocity[1] / speed * length)
 
 
 def transition_frame(a: np.ndarray, b: np.ndarray, join: PlannedJoin, k: int) -> np.ndarray:
