@@ -34,6 +34,9 @@ class VideoInfo:
     audio_codec: str | None = None
     data_streams: tuple[str, ...] = ()
     """Codec tags of data tracks, e.g. ``("gpmd", "tmcd")`` on a GoPro file."""
+    colour: tuple[int, int, int, int] = (0, 2, 2, 2)
+    """Range, matrix, primaries and transfer of the first frame, as FFmpeg numbers them
+    (range 1: limited, 2: full, as phones record; 2 elsewhere: unspecified); outputs keep them."""
 
     @property
     def display_width(self) -> float:

@@ -58,3 +58,49 @@ def test_probe_reads_what_matters(real_clip):
     assert megamind.first_pts_s == pytest.approx(0.0417, abs=1e-3)
     gopro = probe(real_clip("gyro/gopro_max_walk.mp4"))
     assert "gpmd" in gopro.data_streams
+
+
+def _full_range_bt709_clip(path):
+    """A phone-like clip: full-range BT.709 4:2:0, tagged so."""
+    from povkit.synth import SyntheticCamera, head_camera_motion
+
+    truth = head_camera_motion(seed=2, seconds=2.0, width=320, height=180)
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = 320, 180, "yuv420p"
+        context = video.codec_context
+        context.color_range, context.colorspace, context.color_primaries, context.color_trc = (
+            2,
+            1,
+            1,
+            1,
+        )
+        for index, rgb in enumerate(SyntheticCamera(truth, seed=2).frames()):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame = frame.reformat(format="yuv420p", dst_color_range=2, dst_colorspace=1)
+            frame.pts = index
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+    return path
+
+
+def _colours_and_luma(path):
+    with av.open(str(path)) as container:
+        context = container.streams.video[0].codec_context
+        tags = (context.color_range, context.colorspace, context.color_primaries, context.color_trc)
+        lumas = [np.frombuffer(f.planes[0], np.uint8).mean() for f in container.decode(video=0)]
+    return tags, np.array(lumas)
+
+
+def test_full_range_and_colour_tags_are_kept(tmp_path, run_cli):
+    """Phones record full-range video: an output left untagged is shown with crushed blacks
+    and blown whites. Stabilized and joined outputs keep range, matrix, primaries, transfer."""
+    clip = _full_range_bt709_clip(tmp_path / "phone.mp4")
+    tags_in, luma_in = _colours_and_luma(clip)
+    assert tags_in == (2, 1, 1, 1)
+    for command in (["stabilize", clip], ["join", clip, clip, "--style", "dissolve"]):
+        out = tmp_path / f"{command[0]}.mp4"
+        assert run_cli(*command, "-o", out)[0] == 0
+        tags_out, luma_out = _colours_and_luma(out)
+        assert tags_out == tags_in
+        assert abs(luma_out.mean() - luma_in.mean()) < 3  # the values were not squeezed either

@@ -88,9 +88,37 @@ def probe(path: str | os.PathLike) -> VideoInfo:
             time_base=Fraction(time_base),
             codec=ctx.name,
             pixel_format=first.format.name,
+            colour=_colour(first),
             audio_codec=audio,
             data_streams=data,
         )
+
+
+def _colour(frame: av.VideoFrame) -> tuple[int, int, int, int]:
+    """A frame's colour range, matrix, primaries and transfer (``VideoInfo.colour``); a
+    ``yuvj`` format is full range whatever its tag says."""
+    full = frame.format.name.startswith("yuvj")
+    colour_range = 2 if full else int(frame.color_range)
+    return colour_range, int(frame.colorspace), int(frame.color_primaries), int(frame.color_trc)
+
+
+# FFmpeg's matrix numbers (AVColorSpace) -> swscale's, for RGB -> YUV conversions
+_SWS_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
+
+
+def in_output_colours(
+    frame: av.VideoFrame, info: VideoInfo, width: int | None = None, height: int | None = None
+) -> av.VideoFrame:
+    """``frame`` (RGB, or YUV of another take) as 4:2:0 YUV in ``info``'s colour range and
+    matrix, at ``width`` x ``height`` if given: pictures made or scaled in RGB then match the
+    frames copied as they are."""
+    colour_range, matrix = info.colour[:2]
+    options = {}
+    if colour_range in (1, 2):
+        options["dst_color_range"] = colour_range
+    if matrix in _SWS_MATRIX:
+        options["dst_colorspace"] = _SWS_MATRIX[matrix]
+    return frame.reformat(width=width, height=height, format="yuv420p", **options)
 
 
 _KNOWN_DATA_HANDLERS = {"GoPro MET": "gpmd", "GoPro TCD": "tmcd", "GoPro SOS": "gopro-sos"}
@@ -374,6 +402,10 @@ class VideoWriter:
         stream.codec_context.framerate = info.average_fps
         if info.sample_aspect != 1:
             stream.codec_context.sample_aspect_ratio = info.sample_aspect
+        context = stream.codec_context
+        (context.color_range, context.colorspace, context.color_primaries, context.color_trc) = (
+            info.colour
+        )
         stream.options = {"crf": f"{crf:g}", "preset": preset}
         # PyAV asks for slice threads; x264 then splits every frame into slices and encodes them
         # in lock step. Frame threads, as the ffmpeg command line uses, keep both cores busy.

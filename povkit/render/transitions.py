@@ -24,7 +24,7 @@ import numpy as np
 
 from povkit.blur import line_blur
 from povkit.geometry import fill_crop, frame_center, similarity_matrices
-from povkit.io.video import VideoReader, VideoWriter, audio_samples
+from povkit.io.video import VideoReader, VideoWriter, audio_samples, in_output_colours
 from povkit.plan.joins import JoinPlan, PlannedJoin, TakeRange
 from povkit.types import VideoInfo
 
@@ -186,7 +186,8 @@ def render_join_plan(
             on_frame()
 
     def emit_rgb(rgb: np.ndarray) -> None:
-        emit(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24"))
+        rgb_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        emit(in_output_colours(rgb_frame, first_info))
 
     try:
         held_a: list[np.ndarray] = []
@@ -208,11 +209,11 @@ def render_join_plan(
                     if len(held_b) == before.frames:
                         for k, (a, b) in enumerate(zip(held_a, held_b, strict=True)):
                             emit_rgb(transition_frame(a, b, before, k))
+                elif source < plain_to and crop is not None:
+                    emit_rgb(_rgb(frame, (width, height), crop))
                 elif source < plain_to:
-                    if crop is not None:
-                        frame = av.VideoFrame.from_ndarray(_rgb(frame, (width, height), crop))
-                    elif not same_size:
-                        frame = frame.reformat(width=width, height=height, format="yuv420p")
+                    if not same_size or info.colour != first_info.colour:
+                        frame = in_output_colours(frame, first_info, width, height)
                     emit(frame)
                 else:
                     next_a.append(_rgb(frame, (width, height), crop))
