@@ -104,3 +104,44 @@ def test_full_range_and_colour_tags_are_kept(tmp_path, run_cli):
         tags_out, luma_out = _colours_and_luma(out)
         assert tags_out == tags_in
         assert abs(luma_out.mean() - luma_in.mean()) < 3  # the values were not squeezed either
+
+
+def _with_sound(video_clip, path, codec):
+    """``video_clip``'s picture (copied) with a 440 Hz tone encoded by ``codec`` into ``path``."""
+    with av.open(str(video_clip)) as source, av.open(str(path), "w") as out:
+        video_in = source.streams.video[0]
+        video = out.add_stream_from_template(video_in)
+        sound = out.add_stream(codec, rate=48000)
+        sound.layout = "stereo"
+        sound.codec_context.options = {"strict": "experimental"}  # FFmpeg's own Vorbis encoder
+        for packet in source.demux(video_in):
+            if packet.dts is not None:
+                packet.stream = video
+                out.mux(packet)
+        tone = np.sin(2 * np.pi * 440 * np.arange(48000 * 2) / 48000).astype(np.float32)
+        frame_size = sound.codec_context.frame_size or 1024
+        for start in range(0, len(tone), frame_size):
+            samples = np.tile(tone[start : start + frame_size], (2, 1))
+            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="stereo")
+            frame.sample_rate, frame.pts = 48000, start
+            out.mux(sound.encode(frame))
+        out.mux(sound.encode(None))
+    return path
+
+
+def _sound(path):
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        samples = sum(f.samples for f in container.decode(stream))
+        return stream.codec_context.name, samples
+
+
+@pytest.mark.parametrize(("codec", "suffix"), [("vorbis", ".mp4"), ("opus", ".mov")])
+def test_sound_a_container_cannot_hold_is_re_encoded(tmp_path, codec, suffix, run_cli):
+    """Vorbis has no place in MP4 nor Opus in MOV: the sound is re-encoded to AAC, whole."""
+    picture = _full_range_bt709_clip(tmp_path / "picture.mp4")
+    clip = _with_sound(picture, tmp_path / "clip.mkv", codec)
+    out = tmp_path / f"out{suffix}"
+    assert run_cli("stabilize", clip, "-o", out)[0] == 0
+    name, samples = _sound(out)
+    assert name == "aac" and abs(samples - _sound(clip)[1]) <= 2048  # encoder priming and padding

@@ -23,8 +23,22 @@ from povkit.io.outputs import partial_path, written_whole
 from povkit.types import VideoInfo
 
 _DECODE_ERRORS = (av.error.InvalidDataError, av.error.EOFError, av.error.PatchWelcomeError)
-# Audio codecs an MP4/MOV container can carry as they are; anything else is re-encoded to AAC.
-_MP4_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}
+_COPIED_AUDIO = {
+    "mp4": {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"},
+    "mov": {
+        "aac",
+        "mp3",
+        "alac",
+        "ac3",
+        "eac3",
+        "pcm_s16le",
+        "pcm_s16be",
+        "pcm_s24le",
+        "pcm_f32le",
+    },
+}
+"""Audio codecs each container takes as they are; other sound is re-encoded to AAC (Matroska
+takes everything)."""
 _CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 
 
@@ -415,14 +429,15 @@ class VideoWriter:
         self.video = stream
         self.audio = None
         self._audio_fifo: av.AudioFifo | None = None
+        self._audio_start: int | None = None
         if audio_template is not None:
             self._add_audio(audio_template, fmt)
 
     def _add_audio(self, template, fmt: str) -> None:
-        if fmt == "matroska" or template.codec_context.codec.canonical_name in _MP4_AUDIO:
+        if fmt == "matroska" or template.codec_context.codec.canonical_name in _COPIED_AUDIO[fmt]:
             self.audio = self._container.add_stream_from_template(template)
             return
-        # e.g. PCM or AC-3 in an AVI going to MP4: re-encode to AAC, the only way to keep the sound
+        # e.g. PCM in an AVI or Vorbis going to MP4: re-encode to AAC, the way to keep the sound
         self.audio = self._container.add_stream("aac", rate=template.rate)
         self.audio.layout = template.layout
         self.audio.time_base = Fraction(1, template.rate)
@@ -467,6 +482,11 @@ class VideoWriter:
             return
         for frame in decoded:
             for resampled in self._resampler.resample(frame):
+                if self._audio_start is None:  # where the sound starts, in samples
+                    self._audio_start = resampled.pts or 0
+                # the FIFO counts samples on from there; it refuses the few samples of jitter
+                # in the stamps of some codecs (Vorbis) and any stamp but 0 for the first
+                resampled.pts = None
                 self._audio_fifo.write(resampled)
         self._encode_audio(final=False)
 
@@ -474,6 +494,7 @@ class VideoWriter:
         size = self.audio.codec_context.frame_size or 1024
         while self._audio_fifo.samples >= size or (final and self._audio_fifo.samples):
             frame = self._audio_fifo.read(min(size, self._audio_fifo.samples))
+            frame.pts += self._audio_start or 0
             for out in self.audio.encode(frame):
                 self._container.mux(out)
         if final:
