@@ -1,5 +1,7 @@
 """Output frames, timestamps, audio and rotation match the input exactly (real clips)."""
 
+import json
+
 import av
 import numpy as np
 import pytest
@@ -145,3 +147,23 @@ def test_sound_a_container_cannot_hold_is_re_encoded(tmp_path, codec, suffix, ru
     assert run_cli("stabilize", clip, "-o", out)[0] == 0
     name, samples = _sound(out)
     assert name == "aac" and abs(samples - _sound(clip)[1]) <= 2048  # encoder priming and padding
+
+
+def test_the_main_picture_is_used_when_a_thumbnail_track_comes_first(tmp_path, run_cli):
+    from povkit.io.video import encode_frames
+
+    main = _full_range_bt709_clip(tmp_path / "main.mp4")
+    thumbs = encode_frames(
+        tmp_path / "thumbs.mp4", (np.full((90, 160, 3), 80, np.uint8) for _ in range(10)), fps=5
+    )
+    both = tmp_path / "both.mp4"
+    with av.open(str(thumbs)) as a, av.open(str(main)) as b, av.open(str(both), "w") as out:
+        tracks = [out.add_stream_from_template(s.streams.video[0]) for s in (a, b)]  # thumbs first
+        for source, stream in zip((a, b), tracks, strict=True):
+            for packet in source.demux(source.streams.video[0]):
+                if packet.dts is not None:
+                    packet.stream = stream
+                    out.mux(packet)
+    code, stdout, _ = run_cli("stabilize", both, "-o", tmp_path / "out.mp4", "--json")
+    assert code == 0 and json.loads(stdout)["frames"] == 60
+    assert probe(tmp_path / "out.mp4").width == 320

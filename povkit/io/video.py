@@ -64,6 +64,27 @@ def _open_input(path: str | os.PathLike) -> av.container.InputContainer:
     return container
 
 
+_NOT_THE_PICTURE = (
+    av.stream.Disposition.attached_pic
+    | av.stream.Disposition.still_image
+    | av.stream.Disposition.timed_thumbnails
+)
+
+
+def main_video(container: av.container.InputContainer) -> av.video.stream.VideoStream:
+    """The picture of a file with several video tracks: the largest moving one (the default
+    track first among equals), not a cover image or a thumbnail track that comes first."""
+    tracks = [s for s in container.streams.video if not s.disposition & _NOT_THE_PICTURE]
+
+    def size(stream) -> tuple[int, bool]:
+        context = stream.codec_context
+        return context.width * context.height, bool(
+            stream.disposition & av.stream.Disposition.default
+        )
+
+    return max(tracks, key=size, default=container.streams.video[0])
+
+
 def _reason(exc: Exception) -> str:
     return getattr(exc, "strerror", None) or str(exc).split(";")[0]
 
@@ -71,7 +92,7 @@ def _reason(exc: Exception) -> str:
 def probe(path: str | os.PathLike) -> VideoInfo:
     """Read a video's geometry, timing and streams, decoding only its first frame."""
     with _open_input(path) as container:
-        stream = container.streams.video[0]
+        stream = main_video(container)
         stream.thread_type = "AUTO"
         first, steps = _scan(container, stream, path)
         ctx = stream.codec_context
@@ -237,7 +258,7 @@ class VideoReader:
     def __init__(self, path: str | os.PathLike, info: VideoInfo | None = None) -> None:
         self.info = info or probe(path)
         self._container = _open_input(path)
-        self.video = self._container.streams.video[0]
+        self.video = main_video(self._container)
         self.video.thread_type = "AUTO"
         self.audio = self._container.streams.audio[0] if self._container.streams.audio else None
         self.report = ReadReport()
