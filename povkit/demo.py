@@ -7,6 +7,7 @@ from pathlib import Path
 
 from povkit.api import stabilize
 from povkit.errors import UsageError
+from povkit.io.outputs import check_output_folder
 from povkit.io.synthetic import truth_path, write_synthetic_clip
 from povkit.progress import progress
 from povkit.quality import measure_quality
@@ -28,7 +29,13 @@ def check_demo_options(*, seconds: float, width: int, height: int) -> None:
 def run_demo(out: Path, *, seconds: float, width: int, height: int, seed: int) -> dict:
     """Make a shaky synthetic walk, stabilize it, write a side-by-side, score before/after."""
     check_demo_options(seconds=seconds, width=width, height=height)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{out}: cannot make the demo folder ({exc.strerror}); use --out"
+        ) from None
+    check_output_folder(out / "shaky.mp4")
     shaky, stable, both = out / "shaky.mp4", out / "stabilized.mp4", out / "side_by_side.mp4"
     with progress("rendering a synthetic walk", None):
         write_synthetic_clip(shaky, seconds=seconds, width=width, height=height, seed=seed)

@@ -3,6 +3,7 @@ right frame numbers on real edited clips, and edits that reload frame-exact."""
 
 import json
 
+import av
 import cv2
 import numpy as np
 import opentimelineio as otio
@@ -209,3 +210,53 @@ def test_broken_files_are_read_as_far_as_they_go(capsys, real_clip, name):
     assert data["frames"] > 0
     if name != "megamind_corrupt.avi":  # its damage is concealed by the decoder, frame count kept
         assert data["warnings"]
+
+
+@pytest.mark.real
+def test_thumbnails_show_the_picture_as_a_player_does(tmp_path, real_clip):
+    """stove_dog_vfr_rotated.mp4 is stored upside down with a -180 degree display rotation."""
+    from povkit.cuts import find_cuts
+
+    clip = real_clip("stabilize/stove_dog_vfr_rotated.mp4")
+    shots, _ = find_cuts(clip, images=str(tmp_path / "thumbs"))
+    (first, end), *_ = shots.shot_ranges
+    thumb = cv2.imread(str(tmp_path / "thumbs" / "shot_001.jpg")).astype(float)
+    stored = next(
+        f.to_ndarray(format="bgr24")
+        for i, f in enumerate(av.open(str(clip)).decode(video=0))
+        if i == (first + end - 1) // 2
+    )
+    stored = cv2.resize(stored, thumb.shape[1::-1], interpolation=cv2.INTER_AREA).astype(float)
+    assert np.abs(thumb - stored[::-1, ::-1]).mean() < np.abs(thumb - stored).mean() / 3
+
+
+def test_outputs_of_an_interrupted_run_are_removed(tmp_path, monkeypatch, capsys):
+    """All the outputs asked for, or none: a CSV and a timeline written before the thumbnails
+    fail are removed again."""
+    import povkit.cuts.export as export
+
+    clip = tmp_path / "clip.mp4"
+    encode_frames(
+        clip, (np.full((90, 160, 3), 40 * (i // 10), np.uint8) for i in range(30)), fps=30
+    )
+
+    def interrupted(shots, folder):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "write_thumbnails", interrupted)
+    csv, timeline = tmp_path / "shots.csv", tmp_path / "shots.otio"
+    args = ["cuts", clip, "--csv", csv, "--otio", timeline, "--images", tmp_path / "thumbs"]
+    assert main([str(a) for a in args]) == 130
+    assert not csv.exists() and not timeline.exists()
+
+
+def test_a_long_but_legal_output_name_is_written(tmp_path, capsys):
+    clip = tmp_path / "clip.mp4"
+    encode_frames(
+        clip, (np.full((90, 160, 3), 40 * (i // 10), np.uint8) for i in range(30)), fps=30
+    )
+    long_name = tmp_path / ("a" * 246 + ".csv")  # 250 bytes: the temporary name is shortened
+    assert main(["cuts", str(clip), "--csv", str(long_name)]) == 0 and long_name.exists()
+    too_long = tmp_path / ("a" * 300 + ".csv")
+    assert main(["cuts", str(clip), "--csv", str(too_long)]) == 2
+    assert "file name longer than 255 bytes" in capsys.readouterr().err

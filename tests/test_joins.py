@@ -273,6 +273,7 @@ def test_a_take_of_another_shape_is_cropped_to_fill_not_stretched(tmp_path, take
         ("broken", "not a readable video"),
         ("preset", "--preset must be one of"),
         ("crf", "--crf must be between 0 and 51"),
+        ("timeline", "output folder does not exist"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, takes, case, message, run_cli):
@@ -284,6 +285,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, takes, case, message, run_cl
         "broken": [takes["a"], broken],
         "preset": [takes["a"], takes["b"], "--preset", "bogus"],
         "crf": [takes["a"], takes["b"], "--crf", "60"],
+        "timeline": [takes["a"], takes["b"], "--otio", tmp_path / "missing" / "t.otio"],
     }[case]
     code, _, err = run_cli("join", *inputs, "-o", tmp_path / "o.mp4")
     assert code == 2

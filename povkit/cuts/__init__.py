@@ -9,6 +9,7 @@ from povkit.cuts.detect import ShotList, detect_shots
 from povkit.cuts.detectors import DETECTORS, Boundary, make_detector
 from povkit.edit import edit_adapter, edit_rate
 from povkit.errors import UsageError
+from povkit.io.outputs import check_output_folder
 from povkit.io.video import probe
 from povkit.progress import progress
 
@@ -39,13 +40,19 @@ def find_cuts(
     with progress("finding cuts", info.frame_count) as tick:
         shots = detect_shots(path, detector=method, info=info, on_frame=tick)
     written: dict[str, str] = {}
-    if csv:
-        written["csv"] = str(write_csv(shots, csv))
-    for edit in edits:
-        written[Path(edit).suffix.lower().lstrip(".")] = str(write_edit(shots, edit))
-    if images:
-        write_thumbnails(shots, images)
-        written["images"] = str(images)
+    try:  # all the outputs asked for, or none of them
+        if csv:
+            written["csv"] = str(write_csv(shots, csv))
+        for edit in edits:
+            written[Path(edit).suffix.lower().lstrip(".")] = str(write_edit(shots, edit))
+        if images:
+            write_thumbnails(shots, images)
+            written["images"] = str(images)
+    except BaseException:
+        for kind, output in written.items():
+            if kind != "images":
+                Path(output).unlink(missing_ok=True)
+        raise
     return shots, written
 
 
@@ -56,12 +63,12 @@ def _check_outputs(
     for output in (csv, *edits, images):
         if not output:
             continue
-        target = Path(output)
+        target = check_output_folder(output)
         if target.exists() and Path(path).exists() and target.resolve() == Path(path).resolve():
             raise UsageError(f"{target}: output is the input; choose another output path")
-        if not target.parent.exists():
-            raise UsageError(f"{target.parent}: output folder does not exist; create it first")
     for edit in edits:
         edit_adapter(edit)
     if images and Path(images).exists() and not Path(images).is_dir():
         raise UsageError(f"{images}: is a file; give a folder for the thumbnails")
+    if images and Path(images).is_dir():
+        check_output_folder(Path(images) / "shot.jpg")

@@ -7,9 +7,11 @@ import os
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from povkit.cuts.detect import ShotList
 from povkit.edit import SourceClip, build_timeline, edit_rate, write_timeline
+from povkit.errors import UsageError
 from povkit.io.outputs import written_whole
 from povkit.io.video import VideoReader
 
@@ -62,22 +64,35 @@ def write_csv(shots: ShotList, path: str | os.PathLike) -> Path:
 
 
 def write_thumbnails(shots: ShotList, folder: str | os.PathLike) -> list[Path]:
-    """A JPEG of the middle frame of every shot, ``shot_001.jpg`` on, in one more decode pass."""
+    """A JPEG of the middle frame of every shot, ``shot_001.jpg`` on, in one more decode pass,
+    shown as a player shows it (pixel aspect and display rotation applied). Thumbnails written
+    before a failure or an interruption are removed again."""
     folder = Path(folder)
     folder.mkdir(exist_ok=True)
+    info = shots.info
     wanted = {(first + end - 1) // 2: n for n, (first, end) in enumerate(shots.shot_ranges, 1)}
-    written = []
-    with VideoReader(shots.info.path, shots.info) as reader:
-        for index, frame in enumerate(reader.frames()):
-            number = wanted.get(index)
-            if number is None:
-                continue
-            picture = frame.to_ndarray(format="bgr24")
-            height = round(THUMBNAIL_WIDTH * picture.shape[0] / picture.shape[1])
-            small = cv2.resize(picture, (THUMBNAIL_WIDTH, height), interpolation=cv2.INTER_AREA)
-            target = folder / f"shot_{number:03d}.jpg"
-            cv2.imwrite(str(target), small)
-            written.append(target)
-            if len(written) == len(wanted):
-                break
+    height = round(THUMBNAIL_WIDTH * info.height / info.display_width)
+    written: list[Path] = []
+    try:
+        with VideoReader(info.path, info) as reader:
+            for index, frame in enumerate(reader.frames()):
+                number = wanted.get(index)
+                if number is None:
+                    continue
+                picture = cv2.resize(
+                    frame.to_ndarray(format="bgr24"),
+                    (THUMBNAIL_WIDTH, height),
+                    interpolation=cv2.INTER_AREA,
+                )
+                target = folder / f"shot_{number:03d}.jpg"
+                with written_whole(target) as partial:
+                    if not cv2.imwrite(str(partial), np.rot90(picture, info.rotation // 90)):
+                        raise UsageError(f"{target}: could not write the thumbnail here")
+                written.append(target)
+                if len(written) == len(wanted):
+                    break
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     return written

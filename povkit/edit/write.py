@@ -8,7 +8,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from povkit.errors import UsageError
-from povkit.io.outputs import written_whole
+from povkit.io.outputs import check_output_folder, written_whole
 
 EDIT_FORMATS = {".otio": "otio_json", ".edl": "cmx_3600", ".xml": "fcp_xml"}
 """File extension -> OpenTimelineIO adapter: .otio is the master, EDL and FCP 7 XML for editors."""
@@ -25,8 +25,7 @@ def edit_adapter(path: str | os.PathLike, rate: float | None = None) -> str:
         raise UsageError(
             f"{path}: unknown edit format {path.suffix or '(none)'}; use " + ", ".join(EDIT_FORMATS)
         )
-    if not path.parent.exists():
-        raise UsageError(f"{path.parent}: output folder does not exist; create it first")
+    check_output_folder(path)
     timecode = otio.opentime.RationalTime.is_valid_timecode_rate
     if adapter in TIMECODE_ADAPTERS and rate is not None and not timecode(rate):
         raise UsageError(

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from povkit.errors import InputError
-from povkit.io.outputs import written_whole
+from povkit.io.outputs import check_output_folder, written_whole
 from povkit.types import CameraPath, FrameTimes, MotionEstimate
 
 FORMAT_VERSION = 2
@@ -40,9 +40,7 @@ def checked_motion_file(file: str | os.PathLike) -> Path:
     file = Path(file)
     if file.suffix != ".npz":
         raise InputError(f"{file}: a motion file must end in .npz")
-    if not file.parent.is_dir():
-        raise InputError(f"{file}: folder {file.parent} does not exist; create it first")
-    return file
+    return check_output_folder(file)
 
 
 def save_motion(

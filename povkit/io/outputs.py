@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from povkit.errors import UsageError
+
+NAME_BYTES = 255
+"""Longest file name most file systems take."""
+
 
 def partial_path(path: Path) -> Path:
-    """The hidden temporary name ``path`` is written under until it is complete."""
-    return path.with_name(f".{path.stem}.partial{path.suffix}")
+    """The hidden temporary name ``path`` is written under until it is complete (a short
+    hashed one where the name is too long to carry the marks)."""
+    name = f".{path.stem}.partial{path.suffix}"
+    if len(name.encode()) > NAME_BYTES:
+        name = f".{hashlib.sha1(path.name.encode()).hexdigest()[:16]}.partial{path.suffix}"
+    return path.with_name(name)
+
+
+def check_output_folder(path: str | os.PathLike) -> Path:
+    """Refuse, before any work, an output whose folder is missing or cannot be written in."""
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: output folder does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"{folder}: cannot write in this folder (permission denied); choose another"
+        )
+    if len(path.name.encode()) > NAME_BYTES:
+        raise UsageError(
+            f"{path.name[:40]}...: file name longer than {NAME_BYTES} bytes; shorten it"
+        )
+    return path
 
 
 @contextmanager

@@ -19,7 +19,7 @@ import av.error
 import numpy as np
 
 from povkit.errors import InputError, UsageError, log
-from povkit.io.outputs import partial_path, written_whole
+from povkit.io.outputs import check_output_folder, partial_path, written_whole
 from povkit.types import VideoInfo
 
 _DECODE_ERRORS = (av.error.InvalidDataError, av.error.EOFError, av.error.PatchWelcomeError)
@@ -358,11 +358,9 @@ def yuv420_planes(frame: av.VideoFrame) -> list[np.ndarray]:
 
 def check_output_path(input_path: str | os.PathLike, output_path: str | os.PathLike) -> Path:
     """Refuse an output that would overwrite the input or land in a missing folder."""
-    out = Path(output_path)
+    out = check_output_folder(output_path)
     if out.exists() and Path(input_path).exists() and out.resolve() == Path(input_path).resolve():
         raise UsageError(f"{out}: output is the input; choose another output path")
-    if not out.parent.exists():
-        raise UsageError(f"{out.parent}: output folder does not exist; create it first")
     if out.is_dir():
         raise UsageError(f"{out}: is a folder; give an output file name such as {out / 'out.mp4'}")
     if out.suffix.lower() not in _CONTAINER_FORMATS:
@@ -515,7 +513,8 @@ class VideoWriter:
         size = self.audio.codec_context.frame_size or 1024
         while self._audio_fifo.samples >= size or (final and self._audio_fifo.samples):
             frame = self._audio_fifo.read(min(size, self._audio_fifo.samples))
-            frame.pts += self._audio_start or 0
+            if self._audio_start:  # copied sound that starts late (written sound has no PTS)
+                frame.pts += self._audio_start
             for out in self.audio.encode(frame):
                 self._container.mux(out)
         if final:

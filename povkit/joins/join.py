@@ -16,6 +16,7 @@ import numpy as np
 
 from povkit.errors import UsageError, log
 from povkit.geometry import fill_crop
+from povkit.io.outputs import check_output_folder
 from povkit.io.video import audio_format, check_encoding_options, check_output_path, probe
 from povkit.joins.features import TakeWindows, match_views, measure_take, refine_alignment
 from povkit.motion.visual import TrackingOptions, analysis_size
@@ -260,6 +261,7 @@ def join_takes(
         otio_path = Path(otio_path) if otio_path else output.with_suffix(".otio")
         if otio_path.suffix.lower() != ".otio":
             raise UsageError(f"{otio_path}: the timeline must end in .otio")
+        check_output_folder(otio_path)
         for path in paths:
             check_output_path(path, output)
             if otio_path.exists() and otio_path.resolve() == Path(path).resolve():
