@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -331,19 +332,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``timeout``, ``docker stop``, a batch scheduler): stop as Ctrl-C does, so
+    partial outputs are removed on the way out."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings = _WarningLines()
     log.addHandler(warnings)
     log.propagate = False
+    on_term = signal.signal(signal.SIGTERM, _terminate)
     try:
         args = build_parser().parse_args(argv)
         data, text = args.run(args)
     except PovkitError as exc:
         print(f"povkit: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("povkit: interrupted; no output was left half-written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        how = "terminated" if isinstance(exc, _Terminated) else "interrupted"
+        print(f"povkit: {how}; no output was left half-written", file=sys.stderr)
+        return 128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if os.environ.get("POVKIT_DEBUG"):
             raise
@@ -355,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         log.removeHandler(warnings)
+        signal.signal(signal.SIGTERM, on_term)
     if args.json:
         data["warnings"] = warnings.lines
         print(json.dumps(data))

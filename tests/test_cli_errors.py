@@ -97,6 +97,31 @@ def _raise_interrupt():
 
 
 @pytest.mark.parametrize(
+    ("sent", "code", "word"), [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")]
+)
+def test_a_signal_mid_render_stops_cleanly(
+    tmp_path, real_clip, monkeypatch, run_cli, sent, code, word
+):
+    """Ctrl-C, and the SIGTERM that timeout, docker stop and batch schedulers send: one line,
+    the signal's exit status, and no partial output left."""
+    import os
+    import signal
+
+    from povkit import api
+
+    def signalled(*args, **kwargs):
+        kwargs["on_frame"] = lambda: os.kill(os.getpid(), getattr(signal, sent))
+        return original(*args, **kwargs)
+
+    original = api.render_plan
+    monkeypatch.setattr(api, "render_plan", signalled)
+    clip = real_clip("stabilize/desk_short.mp4")
+    result, _, err = run_cli("stabilize", clip, "-o", tmp_path / "o.mp4")
+    assert result == code and f"povkit: {word}; no output was left half-written" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--seconds", "0"], "--seconds must be within 2 and 600"),
