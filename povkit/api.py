@@ -259,7 +259,16 @@ def render(
     view: UndistortedView | None = None,
 ) -> int:
     """Apply a warp plan to a file (with a progress bar; undistorted into ``view`` if given);
-    returns frames written."""
+    returns frames written. The plan must have been made from this file's motion."""
+    info = info or probe(input_path)
+    size = (info.display_width, float(info.height))
+    too_long = info.frame_count and len(plan) > 2 * info.frame_count  # damaged files run short
+    if too_long or not np.allclose(plan.frame_size, size, rtol=1e-3):
+        raise UsageError(
+            f"the plan is for {len(plan)} frames of {plan.frame_size[0]:g}x"
+            f"{plan.frame_size[1]:g} but {input_path} has {info.frame_count} of "
+            f"{size[0]:g}x{size[1]:g}; plan from this video's motion"
+        )
     with progress("rendering", len(plan)) as tick:
         return render_plan(
             input_path,

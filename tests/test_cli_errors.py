@@ -5,6 +5,8 @@ import shutil
 
 import pytest
 
+from povkit.errors import UsageError
+
 
 @pytest.mark.parametrize(
     ("content", "message"),
@@ -168,3 +170,14 @@ def test_measuring_options_are_checked_and_not_silently_ignored(tmp_path, real_c
     code, _, err = run_cli("stabilize", clip, "-o", out, "--gyro", tmp_path)
     assert code == 2 and "is a folder" in err
     assert not out.exists()
+
+
+def test_a_plan_made_for_another_video_is_refused(tmp_path, real_clip):
+    from povkit import api
+    from povkit.plan.stabilize import plan_stabilization
+
+    desk, park = real_clip("stabilize/desk_short.mp4"), real_clip("stabilize/park_walk.mp4")
+    plan = plan_stabilization(api.measure_motion(park))
+    with pytest.raises(UsageError, match="plan from this video's motion"):
+        api.render(desk, tmp_path / "o.mp4", plan)
+    assert list(tmp_path.iterdir()) == []
