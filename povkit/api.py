@@ -11,7 +11,12 @@ import numpy as np
 
 from povkit.errors import UsageError, log
 from povkit.io.motion_file import load_motion
-from povkit.io.video import check_encoding_options, check_output_path, probe
+from povkit.io.video import (
+    check_encoding_options,
+    check_output_path,
+    output_format_notes,
+    probe,
+)
 from povkit.lens import Lens, UndistortedView, find_lens, undistorted_view
 from povkit.motion.shift import measure_shifts
 from povkit.motion.source import check_motion_options, estimate_motion
@@ -224,7 +229,7 @@ def stabilize(
         analysis_seconds=analysed - started,
         render_seconds=finished - analysed,
         invalid_steps=int((~camera_path.valid).sum()),
-        notes=motion.notes + plan.notes,
+        notes=motion.notes + plan.notes + output_format_notes(info),
         motion={k: v for k, v in motion.to_dict().items() if k != "notes"},
         undistorted_scale=None if view is None else view.scale,
     )

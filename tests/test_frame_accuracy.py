@@ -167,3 +167,17 @@ def test_the_main_picture_is_used_when_a_thumbnail_track_comes_first(tmp_path, r
     code, stdout, _ = run_cli("stabilize", both, "-o", tmp_path / "out.mp4", "--json")
     assert code == 0 and json.loads(stdout)["frames"] == 60
     assert probe(tmp_path / "out.mp4").width == 320
+
+
+def test_what_the_output_cannot_keep_is_noted(real_clip):
+    from dataclasses import replace
+
+    from povkit.io.video import output_format_notes
+
+    park = probe(real_clip("stabilize/park_walk.mp4"))
+    assert output_format_notes(park) == ()
+    odd = replace(park, width=641, height=361, pixel_format="yuv420p10le")
+    assert output_format_notes(odd) == (
+        "641x361 written as 640x360: 4:2:0 video needs even sizes",
+        "yuv420p10le pictures written as 8-bit 4:2:0 (yuv420p)",
+    )

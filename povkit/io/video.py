@@ -370,6 +370,22 @@ def check_output_path(input_path: str | os.PathLike, output_path: str | os.PathL
     return out
 
 
+_WRITTEN_AS_IS = {"yuv420p", "yuvj420p", "nv12"}
+
+
+def output_format_notes(info: VideoInfo) -> tuple[str, ...]:
+    """What the x264 output cannot keep of ``info``'s picture format, one note each."""
+    notes = []
+    if info.width % 2 or info.height % 2:
+        notes.append(
+            f"{info.width}x{info.height} written as {info.width - info.width % 2}x"
+            f"{info.height - info.height % 2}: 4:2:0 video needs even sizes"
+        )
+    if info.pixel_format not in _WRITTEN_AS_IS:
+        notes.append(f"{info.pixel_format} pictures written as 8-bit 4:2:0 (yuv420p)")
+    return tuple(notes)
+
+
 X264_PRESETS = (
     "ultrafast",
     "superfast",

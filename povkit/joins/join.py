@@ -17,7 +17,13 @@ import numpy as np
 from povkit.errors import UsageError, log
 from povkit.geometry import fill_crop
 from povkit.io.outputs import check_output_folder
-from povkit.io.video import audio_format, check_encoding_options, check_output_path, probe
+from povkit.io.video import (
+    audio_format,
+    check_encoding_options,
+    check_output_path,
+    output_format_notes,
+    probe,
+)
 from povkit.joins.features import TakeWindows, match_views, measure_take, refine_alignment
 from povkit.motion.visual import TrackingOptions, analysis_size
 from povkit.plan.joins import (
@@ -99,7 +105,7 @@ def check_takes(paths: list[str]) -> tuple[list[VideoInfo], list[str]]:
     if len(paths) < 2:
         raise UsageError("join needs at least two takes, e.g. povkit join A.mp4 B.mp4 -o out.mp4")
     infos = [probe(p) for p in paths]
-    first, notes = infos[0], []
+    first, notes = infos[0], list(output_format_notes(infos[0]))
     for info in infos[1:]:
         ratio = float(info.average_fps) / float(first.average_fps)
         if abs(ratio - 1) > RATE_TOLERANCE:
