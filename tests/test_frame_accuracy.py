@@ -35,6 +35,7 @@ def test_frames_timestamps_audio_and_rotation_match(tmp_path, real_clip, name):
     times_out, rotation_out = _frame_times(out)
     assert result.frames == len(times_in) == len(times_out)
     np.testing.assert_allclose(times_out, times_in, atol=1e-6)
+    assert probe(out).duration_s == pytest.approx(probe(clip).duration_s, abs=1e-6)  # last frame's
     assert rotation_out == rotation_in
     assert _audio_packets(out) == _audio_packets(clip)
 

@@ -465,6 +465,8 @@ class VideoWriter:
         self.audio = None
         self._audio_fifo: av.AudioFifo | None = None
         self._audio_start: int | None = None
+        self._durations: dict[int, int] = {}
+        """Frame durations by PTS, until their packets come out of the encoder."""
         if audio_template is not None:
             self._add_audio(audio_template, fmt)
 
@@ -501,7 +503,13 @@ class VideoWriter:
         self._encode_audio(final=False)
 
     def write(self, frame: av.VideoFrame) -> None:
-        for packet in self.video.encode(frame):
+        if frame.duration:  # x264 drops it; the last frame of a VFR clip needs its own
+            self._durations[frame.pts] = frame.duration
+        self._mux_video(self.video.encode(frame))
+
+    def _mux_video(self, packets: list[av.Packet]) -> None:
+        for packet in packets:
+            packet.duration = self._durations.pop(packet.pts, packet.duration)
             self._container.mux(packet)
 
     def copy_audio(self, packet: av.Packet) -> None:
@@ -539,8 +547,7 @@ class VideoWriter:
 
     def finish(self) -> Path:
         """Flush the encoders, close the file and move it to its final name."""
-        for packet in self.video.encode(None):
-            self._container.mux(packet)
+        self._mux_video(self.video.encode(None))
         if self._audio_fifo is not None:
             self._encode_audio(final=True)
         self._container.close()

@@ -31,7 +31,7 @@ def _warped(
 ) -> av.VideoFrame:
     out = av.VideoFrame(width, height, "yuv420p")
     warp_planes(yuv420_planes(frame), matrix, plane_arrays(out), rows, view)
-    out.pts = frame.pts
+    out.pts, out.duration = frame.pts, frame.duration
     out.time_base = frame.time_base
     return out
 
