@@ -332,6 +332,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, with join's takes allowed after its options too (``join A -o OUT B``),
+    which argparse alone refuses once the options have begun."""
+    args, extra = build_parser().parse_known_args(argv)
+    if (
+        extra
+        and getattr(args, "takes", None) is not None
+        and not any(e.startswith("-") for e in extra)
+    ):
+        args.takes += extra
+    elif extra:
+        raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see: povkit --help)")
+    return args
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM (``timeout``, ``docker stop``, a batch scheduler): stop as Ctrl-C does, so
     partial outputs are removed on the way out."""
@@ -347,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     log.propagate = False
     on_term = signal.signal(signal.SIGTERM, _terminate)
     try:
-        args = build_parser().parse_args(argv)
+        args = _parse(argv)
         data, text = args.run(args)
     except PovkitError as exc:
         print(f"povkit: error: {exc}", file=sys.stderr)

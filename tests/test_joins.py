@@ -233,7 +233,7 @@ def test_a_join_with_no_cue_is_a_whip_pan_the_cut_detector_does_not_see(tmp_path
 
 
 def test_dry_run_ranks_candidates_and_writes_nothing(tmp_path, takes, run_cli):
-    code, stdout, _ = run_cli("join", takes["a"], takes["b"], "--dry-run", "--json")
+    code, stdout, _ = run_cli("join", takes["a"], "--dry-run", takes["b"], "--json")  # any order
     assert code == 0
     (join,) = json.loads(stdout)["joins"]
     scores = [c["score"] for c in join["candidates"]]
