@@ -18,7 +18,8 @@ import numpy as np
 
 from povkit.cuts import detect_shots
 from povkit.cuts.whip_clips import whip_pan_clip
-from povkit.io.video import VideoReader, encode_frames
+from povkit.io.video import VideoReader
+from povkit.io.writer import encode_frames
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("POVKIT_TEST_DATA", REPO.parent / "shared" / "data")) / "stabilize"

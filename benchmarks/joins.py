@@ -44,7 +44,8 @@ from pathlib import Path
 import numpy as np
 
 from povkit.cuts import detect_shots
-from povkit.io.video import VideoReader, encode_frames, probe
+from povkit.io.video import VideoReader, probe
+from povkit.io.writer import encode_frames
 from povkit.synth import SyntheticCamera, head_camera_motion
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,12 +11,8 @@ import numpy as np
 
 from povkit.errors import UsageError, log
 from povkit.io.motion_file import load_motion
-from povkit.io.video import (
-    check_encoding_options,
-    check_output_path,
-    output_format_notes,
-    probe,
-)
+from povkit.io.video import probe
+from povkit.io.writer import check_encoding_options, check_output_path, output_format_notes
 from povkit.lens import Lens, UndistortedView, find_lens, undistorted_view
 from povkit.motion.shift import measure_shifts
 from povkit.motion.source import check_motion_options, estimate_motion

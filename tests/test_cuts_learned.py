@@ -12,7 +12,7 @@ from povkit.cuts import detect_shots, make_detector
 from povkit.cuts.detect import small_yuv
 from povkit.cuts.signals import SignalMeter
 from povkit.cuts.whip_clips import whip_pan_clip
-from povkit.io.video import encode_frames
+from povkit.io.writer import encode_frames
 from povkit.synth import SyntheticCamera, head_camera_motion
 
 FPS = 30

@@ -151,7 +151,7 @@ def test_sound_a_container_cannot_hold_is_re_encoded(tmp_path, codec, suffix, ru
 
 
 def test_the_main_picture_is_used_when_a_thumbnail_track_comes_first(tmp_path, run_cli):
-    from povkit.io.video import encode_frames
+    from povkit.io.writer import encode_frames
 
     main = _full_range_bt709_clip(tmp_path / "main.mp4")
     thumbs = encode_frames(
@@ -173,7 +173,7 @@ def test_the_main_picture_is_used_when_a_thumbnail_track_comes_first(tmp_path, r
 def test_what_the_output_cannot_keep_is_noted(real_clip):
     from dataclasses import replace
 
-    from povkit.io.video import output_format_notes
+    from povkit.io.writer import output_format_notes
 
     park = probe(real_clip("stabilize/park_walk.mp4"))
     assert output_format_notes(park) == ()

@@ -11,7 +11,8 @@ import av
 import cv2
 import numpy as np
 
-from povkit.io.video import VideoWriter, plane_arrays
+from povkit.io.video import plane_arrays
+from povkit.io.writer import VideoWriter
 from povkit.motion.visual import TrackingOptions, measure_grey_frames, measure_step
 from povkit.render.warp import _CHROMA_TO_LUMA, _LUMA_TO_CHROMA, warp_planes
 from povkit.types import VideoInfo

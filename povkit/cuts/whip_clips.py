@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from povkit.io.video import encode_frames
+from povkit.io.writer import encode_frames
 from povkit.synth import SyntheticCamera, head_camera_motion
 
 QUINTIC_PEAK = 1.875

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from povkit.io.video import encode_frames
+from povkit.io.writer import encode_frames
 from povkit.synth import SyntheticCamera, SynthTruth, head_camera_motion
 
 

@@ -1,4 +1,4 @@
-"""Video reading and writing through PyAV: the only module that talks to FFmpeg.
+"""Video reading through PyAV (``io.writer`` writes): probing, decoding, the input's sound.
 
 Frames are indexed by their presentation timestamps. Damaged packets are skipped and counted,
 so a partly readable file is processed as far as it goes; a file with no decodable video is an
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -18,28 +18,10 @@ import av
 import av.error
 import numpy as np
 
-from povkit.errors import InputError, UsageError, log
-from povkit.io.outputs import check_output_folder, partial_path, written_whole
+from povkit.errors import InputError, log
 from povkit.types import VideoInfo
 
-_DECODE_ERRORS = (av.error.InvalidDataError, av.error.EOFError, av.error.PatchWelcomeError)
-_COPIED_AUDIO = {
-    "mp4": {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"},
-    "mov": {
-        "aac",
-        "mp3",
-        "alac",
-        "ac3",
-        "eac3",
-        "pcm_s16le",
-        "pcm_s16be",
-        "pcm_s24le",
-        "pcm_f32le",
-    },
-}
-"""Audio codecs each container takes as they are; other sound is re-encoded to AAC (Matroska
-takes everything)."""
-_CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+DECODE_ERRORS = (av.error.InvalidDataError, av.error.EOFError, av.error.PatchWelcomeError)
 
 
 def _open_input(path: str | os.PathLike) -> av.container.InputContainer:
@@ -137,25 +119,6 @@ def _colour(frame: av.VideoFrame) -> tuple[int, int, int, int]:
     return colour_range, int(frame.colorspace), int(frame.color_primaries), int(frame.color_trc)
 
 
-# FFmpeg's matrix numbers (AVColorSpace) -> swscale's, for RGB -> YUV conversions
-_SWS_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
-
-
-def in_output_colours(
-    frame: av.VideoFrame, info: VideoInfo, width: int | None = None, height: int | None = None
-) -> av.VideoFrame:
-    """``frame`` (RGB, or YUV of another take) as 4:2:0 YUV in ``info``'s colour range and
-    matrix, at ``width`` x ``height`` if given: pictures made or scaled in RGB then match the
-    frames copied as they are."""
-    colour_range, matrix = info.colour[:2]
-    options = {}
-    if colour_range in (1, 2):
-        options["dst_color_range"] = colour_range
-    if matrix in _SWS_MATRIX:
-        options["dst_colorspace"] = _SWS_MATRIX[matrix]
-    return frame.reformat(width=width, height=height, format="yuv420p", **options)
-
-
 _KNOWN_DATA_HANDLERS = {"GoPro MET": "gpmd", "GoPro TCD": "tmcd", "GoPro SOS": "gopro-sos"}
 
 
@@ -182,7 +145,7 @@ def data_packet_spans(path: str | os.PathLike, kind: str) -> list[tuple[float, f
             default=float("inf"),
         )
         spans = []
-        with contextlib.suppress(*_DECODE_ERRORS):
+        with contextlib.suppress(*DECODE_ERRORS):
             for packet in container.demux(track):
                 if packet.size and packet.pts is not None:
                     start = packet.pts * base
@@ -206,9 +169,9 @@ def _scan(container, stream, path) -> tuple[av.VideoFrame, np.ndarray]:
             if packet.pts is not None:
                 pts.append(packet.pts)
             if first is None:
-                with contextlib.suppress(*_DECODE_ERRORS):
+                with contextlib.suppress(*DECODE_ERRORS):
                     first = next(iter(packet.decode()), None)
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         pass  # a damaged tail: what was read so far is what we have
     if first is None:
         raise InputError(f"{path}: no decodable video frames (file damaged or codec unsupported)")
@@ -287,7 +250,7 @@ class VideoReader:
                 packet = next(packets)
             except StopIteration:
                 break
-            except _DECODE_ERRORS:
+            except DECODE_ERRORS:
                 self.report.ended_early = True
                 break
             if packet.stream is self.audio:
@@ -296,7 +259,7 @@ class VideoReader:
                 continue
             try:
                 decoded = packet.decode()
-            except _DECODE_ERRORS:
+            except DECODE_ERRORS:
                 self.report.damaged_packets += 1
                 continue
             for frame in decoded:
@@ -356,266 +319,6 @@ def yuv420_planes(frame: av.VideoFrame) -> list[np.ndarray]:
     return plane_arrays(frame)
 
 
-def check_output_path(input_path: str | os.PathLike, output_path: str | os.PathLike) -> Path:
-    """Refuse an output that would overwrite the input or land in a missing folder."""
-    out = check_output_folder(output_path)
-    if out.exists() and Path(input_path).exists() and out.resolve() == Path(input_path).resolve():
-        raise UsageError(f"{out}: output is the input; choose another output path")
-    if out.is_dir():
-        raise UsageError(f"{out}: is a folder; give an output file name such as {out / 'out.mp4'}")
-    if out.suffix.lower() not in _CONTAINER_FORMATS:
-        raise UsageError(
-            f"{out}: unsupported output type {out.suffix or '(none)'}; use .mp4, .mov or .mkv"
-        )
-    return out
-
-
-_WRITTEN_AS_IS = {"yuv420p", "yuvj420p", "nv12"}
-
-
-def output_format_notes(info: VideoInfo) -> tuple[str, ...]:
-    """What the x264 output cannot keep of ``info``'s picture format, one note each."""
-    notes = []
-    if info.width % 2 or info.height % 2:
-        notes.append(
-            f"{info.width}x{info.height} written as {info.width - info.width % 2}x"
-            f"{info.height - info.height % 2}: 4:2:0 video needs even sizes"
-        )
-    if info.pixel_format not in _WRITTEN_AS_IS:
-        notes.append(f"{info.pixel_format} pictures written as 8-bit 4:2:0 (yuv420p)")
-    return tuple(notes)
-
-
-X264_PRESETS = (
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-    "placebo",
-)
-
-
-def check_encoding_options(*, crf: float, preset: str) -> None:
-    """Refuse x264 settings it would reject, before any decoding rather than at the encoder."""
-    if not 0 <= crf <= 51:
-        raise UsageError(f"--crf must be between 0 and 51, got {crf:g}")
-    if preset not in X264_PRESETS:
-        raise UsageError(f"--preset must be one of {', '.join(X264_PRESETS)}, got {preset!r}")
-
-
-def _mp4_timescale(time_base: Fraction) -> int:
-    """Ticks per second for an MP4/MOV video track, and its movie, that hold every PTS of
-    ``time_base`` exactly: the smallest multiple of its step's denominator of at least 10,000
-    (the muxer's own minimum). The movie clock counts the delay before a first frame with a
-    non-zero PTS; at its default 1/1000 s that frame moved (0.7 ms on megamind.avi)."""
-    step = Fraction(time_base).denominator
-    return step * -(-10_000 // step)
-
-
-class VideoWriter:
-    """Encode frames with libx264 into a temporary file that is renamed only when complete.
-
-    Frames keep the PTS they are given (in the input's time base), the audio stream of the
-    input is copied packet for packet, and sample aspect ratio and display rotation are kept.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike,
-        *,
-        info: VideoInfo,
-        width: int,
-        height: int,
-        audio_template: av.audio.stream.AudioStream | None = None,
-        crf: float = 18,
-        preset: str = "veryfast",
-    ) -> None:
-        self.path = Path(path)
-        self._partial = partial_path(self.path)
-        fmt = _CONTAINER_FORMATS.get(self.path.suffix.lower(), "mp4")
-        time_base, options = info.time_base, {}
-        if fmt != "matroska":  # MP4 and MOV: see _mp4_timescale
-            timescale = _mp4_timescale(info.time_base)
-            time_base, options = Fraction(1, timescale), {"movie_timescale": str(timescale)}
-        self._container = av.open(str(self._partial), "w", format=fmt, options=options)
-        stream = self._container.add_stream("libx264", rate=info.average_fps)
-        stream.width, stream.height = width, height
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = time_base
-        stream.codec_context.time_base = info.time_base
-        stream.codec_context.framerate = info.average_fps
-        if info.sample_aspect != 1:
-            stream.codec_context.sample_aspect_ratio = info.sample_aspect
-        context = stream.codec_context
-        (context.color_range, context.colorspace, context.color_primaries, context.color_trc) = (
-            info.colour
-        )
-        stream.options = {"crf": f"{crf:g}", "preset": preset}
-        # PyAV asks for slice threads; x264 then splits every frame into slices and encodes them
-        # in lock step. Frame threads, as the ffmpeg command line uses, keep both cores busy.
-        stream.codec_context.thread_type = "AUTO"
-        if info.rotation:
-            stream.set_display_rotation(info.rotation)
-        self.video = stream
-        self.audio = None
-        self._audio_fifo: av.AudioFifo | None = None
-        self._audio_start: int | None = None
-        self._durations: dict[int, int] = {}
-        """Frame durations by PTS, until their packets come out of the encoder."""
-        if audio_template is not None:
-            self._add_audio(audio_template, fmt)
-
-    def _add_audio(self, template, fmt: str) -> None:
-        if fmt == "matroska" or template.codec_context.codec.canonical_name in _COPIED_AUDIO[fmt]:
-            self.audio = self._container.add_stream_from_template(template)
-            return
-        # e.g. PCM in an AVI or Vorbis going to MP4: re-encode to AAC, the way to keep the sound
-        self.audio = self._container.add_stream("aac", rate=template.rate)
-        self.audio.layout = template.layout
-        self.audio.time_base = Fraction(1, template.rate)
-        self._audio_fifo = av.AudioFifo()
-        self._resampler = av.AudioResampler(
-            format="fltp", layout=template.layout, rate=template.rate
-        )
-
-    def open_audio(self, rate: int, layout: str) -> None:
-        """Add an AAC track fed by :meth:`write_audio` (call before the first frame is written)."""
-        self.audio = self._container.add_stream("aac", rate=rate)
-        self.audio.layout = layout
-        self.audio.time_base = Fraction(1, rate)
-        self._audio_fifo = av.AudioFifo()
-        self._audio_layout = layout
-
-    def write_audio(self, samples: np.ndarray) -> None:
-        """Encode (channels, n) float samples at the rate given to :meth:`open_audio`."""
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples, dtype=np.float32),
-            format="fltp",
-            layout=self._audio_layout,
-        )
-        frame.sample_rate = self.audio.rate
-        self._audio_fifo.write(frame)
-        self._encode_audio(final=False)
-
-    def write(self, frame: av.VideoFrame) -> None:
-        if frame.duration:  # x264 drops it; the last frame of a VFR clip needs its own
-            self._durations[frame.pts] = frame.duration
-        self._mux_video(self.video.encode(frame))
-
-    def _mux_video(self, packets: list[av.Packet]) -> None:
-        for packet in packets:
-            packet.duration = self._durations.pop(packet.pts, packet.duration)
-            self._container.mux(packet)
-
-    def copy_audio(self, packet: av.Packet) -> None:
-        if self.audio is None:
-            return
-        if self._audio_fifo is None:
-            packet.stream = self.audio
-            self._container.mux(packet)
-            return
-        try:
-            decoded = packet.decode()
-        except _DECODE_ERRORS:
-            return
-        for frame in decoded:
-            for resampled in self._resampler.resample(frame):
-                if self._audio_start is None:  # where the sound starts, in samples
-                    self._audio_start = resampled.pts or 0
-                # the FIFO counts samples on from there; it refuses the few samples of jitter
-                # in the stamps of some codecs (Vorbis) and any stamp but 0 for the first
-                resampled.pts = None
-                self._audio_fifo.write(resampled)
-        self._encode_audio(final=False)
-
-    def _encode_audio(self, *, final: bool) -> None:
-        size = self.audio.codec_context.frame_size or 1024
-        while self._audio_fifo.samples >= size or (final and self._audio_fifo.samples):
-            frame = self._audio_fifo.read(min(size, self._audio_fifo.samples))
-            if self._audio_start:  # copied sound that starts late (written sound has no PTS)
-                frame.pts += self._audio_start
-            for out in self.audio.encode(frame):
-                self._container.mux(out)
-        if final:
-            for out in self.audio.encode(None):
-                self._container.mux(out)
-
-    def finish(self) -> Path:
-        """Flush the encoders, close the file and move it to its final name."""
-        self._mux_video(self.video.encode(None))
-        if self._audio_fifo is not None:
-            self._encode_audio(final=True)
-        self._container.close()
-        os.replace(self._partial, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        """Close and delete the partial file (after an error or an interruption)."""
-        with contextlib.suppress(av.error.FFmpegError):
-            self._container.close()
-        self._partial.unlink(missing_ok=True)
-
-
-def encode_frames(
-    path: str | os.PathLike,
-    frames: Iterable[np.ndarray],
-    *,
-    fps: Fraction,
-    audio: np.ndarray | None = None,
-    sample_rate: int = 48000,
-    crf: float = 18,
-    preset: str = "veryfast",
-) -> Path:
-    """Encode RGB frames (H, W, 3 uint8) at a constant rate, with optional mono float audio.
-
-    Used for footage povkit makes itself (synthetic clips, side-by-side comparisons); written
-    to a temporary name and renamed when complete, like every output.
-    """
-    path = Path(path)
-    fps = Fraction(fps).limit_denominator(1001)
-    fmt = _CONTAINER_FORMATS.get(path.suffix, "mp4")
-    with written_whole(path) as partial, av.open(str(partial), "w", format=fmt) as out:
-        video = out.add_stream("libx264", rate=fps)
-        video.codec_context.time_base = 1 / fps
-        video.options = {"crf": f"{crf:g}", "preset": preset}
-        sound = None
-        if audio is not None:
-            sound = out.add_stream("aac", rate=sample_rate)
-            sound.layout = "mono"
-        index = 0
-        for index, rgb in enumerate(frames):  # noqa: B007 - index is the frame count
-            if index == 0:
-                video.width, video.height = rgb.shape[1] & ~1, rgb.shape[0] & ~1
-                video.pix_fmt = "yuv420p"
-            frame = av.VideoFrame.from_ndarray(
-                np.ascontiguousarray(rgb[: video.height, : video.width]), format="rgb24"
-            )
-            frame.pts = index
-            frame.time_base = video.codec_context.time_base
-            out.mux(video.encode(frame))
-        out.mux(video.encode(None))
-        if sound is not None:
-            _encode_mono(out, sound, audio, sample_rate)
-    return path
-
-
-def _encode_mono(out, stream, samples: np.ndarray, sample_rate: int) -> None:
-    size = 1024
-    for start in range(0, len(samples), size):
-        chunk = np.ascontiguousarray(samples[start : start + size], dtype=np.float32)
-        frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
-        frame.sample_rate = sample_rate
-        frame.pts = start
-        frame.time_base = Fraction(1, sample_rate)
-        out.mux(stream.encode(frame))
-    out.mux(stream.encode(None))
-
-
 def audio_format(path: str | os.PathLike) -> tuple[int, str] | None:
     """Sample rate and channel layout of a file's first audio track, or None without one."""
     with _open_input(path) as container:
@@ -640,7 +343,7 @@ def audio_samples(
             for packet in container.demux(stream):
                 try:
                     frames = packet.decode()
-                except _DECODE_ERRORS:
+                except DECODE_ERRORS:
                     continue
                 for frame in frames:
                     if position is None and frame.pts is not None:
@@ -650,5 +353,5 @@ def audio_samples(
                         samples = out.to_ndarray()
                         yield position or 0, samples
                         position = (position or 0) + samples.shape[1]
-        except _DECODE_ERRORS:
+        except DECODE_ERRORS:
             return

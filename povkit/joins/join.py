@@ -17,13 +17,8 @@ import numpy as np
 from povkit.errors import UsageError, log
 from povkit.geometry import fill_crop
 from povkit.io.outputs import check_output_folder
-from povkit.io.video import (
-    audio_format,
-    check_encoding_options,
-    check_output_path,
-    output_format_notes,
-    probe,
-)
+from povkit.io.video import audio_format, probe
+from povkit.io.writer import check_encoding_options, check_output_path, output_format_notes
 from povkit.joins.features import TakeWindows, match_views, measure_take, refine_alignment
 from povkit.motion.visual import TrackingOptions, analysis_size
 from povkit.plan.joins import (

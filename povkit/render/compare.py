@@ -9,7 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from povkit.io.video import VideoReader, encode_frames
+from povkit.io.video import VideoReader
+from povkit.io.writer import encode_frames
 
 
 def _labelled(frame, label: str, size: tuple[int, int]) -> np.ndarray:

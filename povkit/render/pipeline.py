@@ -15,7 +15,8 @@ import av
 import numpy as np
 
 from povkit.frame_pool import frame_pool
-from povkit.io.video import VideoReader, VideoWriter, plane_arrays, yuv420_planes
+from povkit.io.video import VideoReader, plane_arrays, yuv420_planes
+from povkit.io.writer import VideoWriter
 from povkit.lens import UndistortedView
 from povkit.render.warp import RowMotion, plan_matrices, plan_row_motions, warp_planes
 from povkit.types import VideoInfo, WarpPlan

@@ -24,7 +24,8 @@ import numpy as np
 
 from povkit.blur import line_blur
 from povkit.geometry import fill_crop, frame_center, similarity_matrices
-from povkit.io.video import VideoReader, VideoWriter, audio_samples, in_output_colours
+from povkit.io.video import VideoReader, audio_samples
+from povkit.io.writer import VideoWriter, in_output_colours
 from povkit.plan.joins import JoinPlan, PlannedJoin, TakeRange
 from povkit.types import VideoInfo
 
