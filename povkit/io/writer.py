@@ -240,8 +240,10 @@ class VideoWriter:
         size = self.audio.codec_context.frame_size or 1024
         while self._audio_fifo.samples >= size or (final and self._audio_fifo.samples):
             frame = self._audio_fifo.read(min(size, self._audio_fifo.samples))
-            if self._audio_start:  # copied sound that starts late (written sound has no PTS)
-                frame.pts += self._audio_start
+            # stamped in samples from where the sound starts, so the encoder's priming gets a
+            # negative time that the container trims: unstamped, it delayed the sound 23 ms
+            frame.pts = (self._audio_start or 0) + self._audio_fifo.samples_read - frame.samples
+            frame.time_base = Fraction(1, self.audio.rate)
             for out in self.audio.encode(frame):
                 self._container.mux(out)
         if final:
