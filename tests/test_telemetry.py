@@ -88,6 +88,11 @@ def test_gcsv_scales_and_orientation(tmp_path):
     np.testing.assert_allclose(imu.gyro[0], [-0.2, 0.1, -0.3], atol=1e-9)
     assert imu.axes == "YxZ"
     assert np.linalg.norm(imu.accel[0]) == pytest.approx(9.80665, rel=1e-3)
+    late = tmp_path / "late.gcsv"  # a log whose clock starts 0.5 s in keeps its own times
+    late.write_text(
+        GCSV.replace("\n0,", "\n500,").replace("\n5,", "\n505,").replace("\n10,", "\n510,")
+    )
+    np.testing.assert_allclose(read_telemetry(late).times, [0.5, 0.505, 0.510])
 
 
 def test_plain_csv_round_trip(tmp_path):

@@ -259,7 +259,10 @@ def _read_gcsv(path: Path) -> ImuSamples:
     samples = [s for s in samples if s.get("gyro") is not None]
     if len(samples) < 2:
         raise TelemetryError(f"{path}: the .gcsv log has fewer than two gyro samples")
-    times = np.array([s["timestamp_ms"] for s in samples]) / 1000
+    # the parser counts from the log's first sample; the log's own clock may start later
+    gyro_data = groups[0].get("Gyroscope", {}).get("Data", []) if groups else []
+    start = float(gyro_data[0]["t"]) if gyro_data else 0.0
+    times = start + np.array([s["timestamp_ms"] for s in samples]) / 1000
     gyro = np.radians(np.array([s["gyro"] for s in samples], dtype=np.float64))
     accel = None
     if all(s.get("accl") is not None for s in samples):
