@@ -122,6 +122,12 @@ def test_no_telemetry_or_a_short_log_falls_back_with_one_warning(clip, capsys, t
     result = _json(capsys, "motion", path, "--gyro", broken)
     assert result["source"] == "visual" and len(result["warnings"]) == 1
 
+    degrees = tmp_path / "degrees.csv"  # rates in degrees/s under a rad/s header: 57x too fast
+    write_plain_csv(degrees, type(truth.gyro)(truth.gyro.times, np.degrees(truth.gyro.gyro)))
+    result = _json(capsys, "motion", path, "--gyro", degrees)
+    assert result["source"] == "visual" and len(result["warnings"]) == 1
+    assert "degrees/s read as rad/s" in result["warnings"][0]
+
 
 def test_gyro_usage_mistakes(clip, capsys, tmp_path):
     path, _, _ = clip

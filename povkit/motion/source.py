@@ -55,6 +55,10 @@ FUSION_WINDOW_S = 0.3
 (on the Karma drone clip, 0.3 s scored stability 0.650 where 0.5-1 s and the gyro alone
 scored 0.636-0.637 and the picture alone 0.643)."""
 
+FOCAL_WIDTHS = (0.1, 10.0)
+"""Focal lengths, in frame widths, a camera can have (150 to 6 degrees across); a sync that
+fits one outside means the log's rates are off by a factor, e.g. degrees/s read as rad/s."""
+
 Measure = Callable[[], CameraPath]
 """A pass over the picture: the full visual estimator, or the quick shift pass for sync."""
 
@@ -158,6 +162,18 @@ def _from_gyro(
         return _from_records(imu, measure_visual, lambda: quick, source, aspect, reason, figures)
     if not sync.trusted:
         why = f"too little shake to sync the gyro (correlation {sync.confidence:.2f})"
+        if offset_ms is not None:
+            why = (
+                f"at --gyro-offset {offset_ms:g} ms the picture does not follow the gyro "
+                f"(correlation {sync.confidence:.2f}); leave it out to find the offset"
+            )
+        return replace(_visual_instead(measure_visual, why), **figures)
+    lens_widths = sync.focal_px / quick.frame_size[0]
+    if not FOCAL_WIDTHS[0] <= lens_widths <= FOCAL_WIDTHS[1]:
+        why = (
+            f"the gyro turns the picture as a lens {lens_widths:.3g} frame widths long would, "
+            "which no camera has: its rates are off by a factor (degrees/s read as rad/s?)"
+        )
         return replace(_visual_instead(measure_visual, why), **figures)
     offsets = sync.offsets_at(seconds)
     try:
