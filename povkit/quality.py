@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from povkit.errors import InputError
+from povkit.errors import InputError, log
 from povkit.io.video import VideoReader, luma
 from povkit.metrics import (
     intentional_lag_frames,
@@ -56,6 +56,19 @@ def measure_quality(
                     f"{stabilized}: cannot be compared with {original} ({exc}); "
                     "is it a stabilized copy of it?"
                 ) from None
+    if scores.failed_frames == scores.frames:
+        raise InputError(
+            f"{stabilized}: none of its frames matches its frame of {original}; "
+            "is it a stabilized copy of it?"
+        )
+    if scores.failed_frames > scores.frames / 2:
+        log.warning(
+            "%d of %d frames of %s could not be matched with %s; the scores rest on the rest",
+            scores.failed_frames,
+            scores.frames,
+            stabilized,
+            original,
+        )
     result = scores.to_dict()
     if known is not None:
         result.update(_truth_scores(scores.warps, known, truth, scale=scale, size=size))

@@ -289,7 +289,7 @@ def _place_turns(
     )
     gap = 0.3
     free = end - 1.0 - duration.sum() - gap * max(whip.size - 1, 0)
-    if free < 0:
+    if free < 0 and whip.size:  # (with nothing to place, the random draws below still run)
         raise ValueError(
             f"{head_turns} head turns and {whip_pans} whip pans need "
             f"{end - free:.1f} s but the clip is {end:.1f} s; ask for fewer"

@@ -181,3 +181,14 @@ def test_a_plan_made_for_another_video_is_refused(tmp_path, real_clip):
     with pytest.raises(UsageError, match="plan from this video's motion"):
         api.render(desk, tmp_path / "o.mp4", plan)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_metrics_refuses_a_video_that_is_not_a_copy_of_the_other(tmp_path, run_cli):
+    from povkit.io.synthetic import write_synthetic_clip
+
+    for seed in (1, 2):  # two places: nothing of one is in the other
+        write_synthetic_clip(
+            tmp_path / f"{seed}.mp4", seed=seed, seconds=1.0, width=320, height=180
+        )
+    code, _, err = run_cli("metrics", tmp_path / "1.mp4", tmp_path / "2.mp4")
+    assert code == 2 and "none of its frames matches" in err
