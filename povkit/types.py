@@ -150,6 +150,8 @@ class ImuSamples:
     """The camera or logger that wrote the samples."""
     stabilized_in_camera: bool | None = None
     """What the file says about in-camera (electronic) stabilization; None where it says nothing."""
+    sidecar: bool = False
+    """Read from a log beside the video (.gcsv, .csv), not from the video file itself."""
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,12 @@ def test_no_telemetry_or_a_short_log_falls_back_with_one_warning(clip, capsys, t
     assert result["source"] == "visual" and len(result["warnings"]) == 1
     assert "degrees/s read as rad/s" in result["warnings"][0]
 
+    swapped = tmp_path / "swapped.csv"  # yaw, pitch, roll in the wrong columns
+    write_plain_csv(swapped, type(truth.gyro)(truth.gyro.times, truth.gyro.gyro[:, [2, 0, 1]]))
+    result = _json(capsys, "motion", path, "--gyro", swapped)
+    assert result["source"] == "visual" and result["in_camera_stabilized"] is False
+    assert "is it this clip's log, with its axes (orientation) right?" in result["warnings"][0]
+
 
 def test_gyro_usage_mistakes(clip, capsys, tmp_path):
     path, _, _ = clip

@@ -274,6 +274,7 @@ def _read_gcsv(path: Path) -> ImuSamples:
         accel=accel,
         axes=orientation,
         model=" ".join(p for p in (parser.camera, parser.model) if p),
+        sidecar=True,
     )
 
 
@@ -306,6 +307,7 @@ def _read_plain_csv(path: Path) -> ImuSamples:
         gyro=columns(PLAIN_CSV_COLUMNS[1:]),
         accel=columns(_PLAIN_ACCEL) if has_accel else None,
         model="csv",
+        sidecar=True,
     )
 
 

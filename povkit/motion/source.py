@@ -35,6 +35,7 @@ from povkit.motion.sync import (
     estimate_sync,
     in_camera_stabilization,
     match_frames,
+    shaken,
     sync_at,
 )
 from povkit.types import CameraPath, ImuSamples, MotionEstimate, VideoInfo
@@ -162,6 +163,11 @@ def _from_gyro(
         return _from_records(imu, measure_visual, lambda: quick, source, aspect, reason, figures)
     if not sync.trusted:
         why = f"too little shake to sync the gyro (correlation {sync.confidence:.2f})"
+        if imu.sidecar and shaken(imu):
+            why = (
+                f"the picture does not follow the gyro log (correlation {sync.confidence:.2f}): "
+                "is it this clip's log, with its axes (orientation) right?"
+            )
         if offset_ms is not None:
             why = (
                 f"at --gyro-offset {offset_ms:g} ms the picture does not follow the gyro "

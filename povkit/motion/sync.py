@@ -197,7 +197,7 @@ def in_camera_stabilization(imu: ImuSamples, sync: SyncResult) -> str | None:
     (or if the camera hardly moved, so that nothing can be told)."""
     if imu.stabilized_in_camera:
         return IN_CAMERA_SETTING
-    if not sync.trusted and shaken(imu):
+    if not sync.trusted and shaken(imu) and not imu.sidecar:  # a log beside it: see source.py
         return (
             f"picture motion does not follow the gyro (correlation {sync.confidence:.2f} at "
             f"best, under {TRUSTED_CORRELATION})"
