@@ -10,6 +10,7 @@ import pytest
 from povkit.cuts import detect_shots
 from povkit.io.synthetic import write_synthetic_clip
 from povkit.io.video import VideoReader, probe
+from povkit.io.writer import encode_frames
 from povkit.plan.joins import (
     JoinWeights,
     PlannedJoin,
@@ -332,3 +333,13 @@ def test_three_takes_chain_and_the_timeline_goes_where_asked(tmp_path, takes, ru
     ] == [(r["first"], r["end"]) for r in data["ranges"]]
     assert len(_grey_frames(out)) == timeline.duration().to_frames() == data["frames"]
     assert not (tmp_path / "three.otio").exists()
+
+
+def test_sound_that_is_converted_or_missing_is_noted(tmp_path, takes, run_cli):
+    silent = tmp_path / "silent.mp4"
+    with VideoReader(takes["b"]) as reader:
+        frames = [f.to_ndarray(format="rgb24") for f in reader.frames()]
+    encode_frames(silent, frames, fps=probe(takes["b"]).average_fps)
+    code, stdout, _ = run_cli("join", takes["a"], silent, "--dry-run", "--json")
+    assert code == 0
+    assert any("no sound; silence in its place" in w for w in json.loads(stdout)["warnings"])

@@ -230,13 +230,21 @@ def _plausible(alignment: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(alignment, dtype=np.float64)
 
 
-def output_audio(infos: list[VideoInfo]) -> tuple[int, str] | None:
-    """Sample rate and layout of the joined sound: the first take's that has any."""
-    for info in infos:
-        found = audio_format(info.path) if info.audio_codec else None
-        if found:
-            return found
-    return None
+def output_audio(infos: list[VideoInfo]) -> tuple[tuple[int, str] | None, list[str]]:
+    """Sample rate and layout of the joined sound (the first take's that has any), and a note
+    for each take whose sound is converted to it or missing."""
+    formats = [audio_format(info.path) if info.audio_codec else None for info in infos]
+    chosen = next((f for f in formats if f), None)
+    notes = []
+    for info, found in zip(infos, formats, strict=True):
+        if chosen and not found:
+            notes.append(f"{info.path}: no sound; silence in its place")
+        elif chosen and found != chosen:
+            notes.append(
+                f"{info.path}: {found[0]} Hz {found[1]} sound converted to the joined "
+                f"{chosen[0]} Hz {chosen[1]}"
+            )
+    return chosen, notes
 
 
 def join_takes(
@@ -268,6 +276,8 @@ def join_takes(
             if otio_path.exists() and otio_path.resolve() == Path(path).resolve():
                 raise UsageError(f"{otio_path}: timeline would overwrite a take; choose another")
     infos, notes = check_takes(paths)
+    audio, sound_notes = output_audio(infos)
+    notes += sound_notes
     for note in notes:
         log.warning(note)
     plan = plan_joins(paths, infos, options)
@@ -278,7 +288,7 @@ def join_takes(
                 plan,
                 output,
                 infos,
-                audio=output_audio(infos),
+                audio=audio,
                 crf=crf,
                 preset=preset,
                 on_frame=tick,
