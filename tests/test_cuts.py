@@ -12,6 +12,7 @@ import pytest
 from povkit.cli import main
 from povkit.cuts import DETECTORS, detect_shots, make_detector
 from povkit.cuts.detect import small_yuv
+from povkit.cuts.export import write_edit
 from povkit.cuts.signals import SignalMeter
 from povkit.cuts.whip_clips import whip_pan_clip
 from povkit.io.writer import encode_frames
@@ -90,6 +91,16 @@ def test_cross_dissolve_is_found_where_the_new_shot_is_half_in(tmp_path):
     assert found["start_frame"] < found["frame"] <= found["end_frame"]
     (exact,) = _detect_frames([*first[:30], *blend, *second[16:]], "dissolve")
     assert abs(exact - crossing) <= 2
+    # an editor gets the dissolve, not a cut: in the EDL and the OTIO timeline alike
+    for name, options in (("cuts.edl", {"rate": FPS}), ("cuts.otio", {})):
+        write_edit(detect_shots(clip), tmp_path / name)
+        timeline = otio.adapters.read_from_file(str(tmp_path / name), **options)
+        (dissolve,) = [
+            i for i in timeline.video_tracks()[0] if isinstance(i, otio.schema.Transition)
+        ]
+        span = found["end_frame"] + 1 - found["start_frame"]
+        length = dissolve.in_offset.to_frames() + dissolve.out_offset.to_frames()
+        assert abs(length - span) <= 1
 
 
 def test_handheld_take_and_whip_pan_are_no_dissolves(tmp_path):

@@ -19,18 +19,27 @@ THUMBNAIL_WIDTH = 320
 
 
 def shot_clips(shots: ShotList) -> list[SourceClip]:
-    """Every shot as a named piece of its source file."""
+    """Every shot as a named piece of its source file, with the dissolve it begins with."""
     stem = Path(shots.info.path).stem
-    return [
-        SourceClip(
-            name=f"{stem} shot {number:03d}",
-            media=shots.info.path,
-            start_s=shots.seconds(first),
-            end_s=shots.seconds(end),
-            media_duration_s=shots.end_s,
+    into = {b.frame: b.span for b in shots.boundaries if b.kind == "dissolve" and b.span}
+    clips = []
+    for number, (first, end) in enumerate(shots.shot_ranges, start=1):
+        dissolve = None
+        if first in into:
+            blend_first, blend_last = into[first]
+            cut = shots.seconds(first)
+            dissolve = (cut - shots.seconds(blend_first), shots.seconds(blend_last + 1) - cut)
+        clips.append(
+            SourceClip(
+                name=f"{stem} shot {number:03d}",
+                media=shots.info.path,
+                start_s=shots.seconds(first),
+                end_s=shots.seconds(end),
+                media_duration_s=shots.end_s,
+                dissolve_in_s=dissolve,
+            )
         )
-        for number, (first, end) in enumerate(shots.shot_ranges, start=1)
-    ]
+    return clips
 
 
 def write_edit(shots: ShotList, path: str | os.PathLike) -> Path:

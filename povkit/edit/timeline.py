@@ -36,6 +36,8 @@ class SourceClip:
     end_s: float
     media_duration_s: float
     """Length of the whole source, for the media reference's available range."""
+    dissolve_in_s: tuple[float, float] | None = None
+    """A dissolve into this clip from the one before: its seconds before and after the cut."""
 
 
 def edit_rate(info: VideoInfo) -> Fraction:
@@ -60,12 +62,23 @@ def to_frames(seconds: float, rate: Fraction) -> int:
 
 
 def build_timeline(name: str, clips: list[SourceClip], rate: Fraction) -> otio.schema.Timeline:
-    """A one-track timeline with ``clips`` back to back, each referencing its source file."""
+    """A one-track timeline with ``clips`` back to back, each referencing its source file, and
+    a dissolve where a clip has one in."""
     fps = float(rate)
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
     for clip in clips:
         first = to_frames(clip.start_s, rate)
         length = max(1, to_frames(clip.end_s, rate) - first)
+        if clip.dissolve_in_s and len(track):
+            before, after = (max(1, to_frames(s, rate)) for s in clip.dissolve_in_s)
+            track.append(
+                otio.schema.Transition(
+                    name=f"dissolve into {clip.name}",
+                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                    in_offset=otio.opentime.RationalTime(before, fps),
+                    out_offset=otio.opentime.RationalTime(after, fps),
+                )
+            )
         reference = otio.schema.ExternalReference(
             target_url=Path(clip.media).resolve().as_uri(),
             available_range=otio.opentime.TimeRange(
