@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from povkit import __version__
@@ -248,6 +249,14 @@ def _run_cuts(args) -> tuple[dict, str]:
     params = {k: v for k, v in options.items() if v is not None}
     if args.min_shot is not None:
         params["min_shot_s"] = args.min_shot
+    asked = (
+        ("--otio", args.otio, ".otio"),
+        ("--edl", args.edl, ".edl"),
+        ("--xml", args.xml, ".xml"),
+    )
+    for flag, path, suffix in asked:
+        if path and Path(path).suffix.lower() != suffix:
+            raise UsageError(f"{flag} {path}: the file name must end in {suffix}")
     edits = tuple(p for p in (args.otio, args.edl, args.xml) if p)
     shots, written = find_cuts(
         args.input,
@@ -360,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings = _WarningLines()
     log.addHandler(warnings)
     log.propagate = False
-    on_term = signal.signal(signal.SIGTERM, _terminate)
+    in_main = threading.current_thread() is threading.main_thread()  # where signals go
+    on_term = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
         args = _parse(argv)
         data, text = args.run(args)
@@ -382,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         log.removeHandler(warnings)
-        signal.signal(signal.SIGTERM, on_term)
+        if on_term is not None:
+            signal.signal(signal.SIGTERM, on_term)
     if args.json:
         data["warnings"] = warnings.lines
         print(json.dumps(data))

@@ -192,3 +192,16 @@ def test_metrics_refuses_a_video_that_is_not_a_copy_of_the_other(tmp_path, run_c
         )
     code, _, err = run_cli("metrics", tmp_path / "1.mp4", tmp_path / "2.mp4")
     assert code == 2 and "none of its frames matches" in err
+
+
+def test_the_cli_can_run_in_a_worker_thread(tmp_path):
+    """Signals can only be caught in the main thread; elsewhere main() runs without."""
+    import threading
+
+    from povkit.cli import main
+
+    codes = []
+    worker = threading.Thread(target=lambda: codes.append(main(["cuts", str(tmp_path / "x.mp4")])))
+    worker.start()
+    worker.join()
+    assert codes == [2]

@@ -64,3 +64,23 @@ def test_a_rate_written_short_counts_as_its_timecode_rate(tmp_path):
         str(write_timeline(timeline, tmp_path / "t.edl")), rate=24000 / 1001
     )
     assert [c.source_range.duration.to_frames() for c in reloaded.find_clips()] == [96, 131, 1]
+
+
+def test_dissolves_close_together_stay_within_their_clips(tmp_path):
+    """Two dissolves 15 frames apart at 25 fps may not claim more of the clip between them
+    than it has: the second gives way."""
+    media = str(tmp_path / "film.mp4")
+    clips = [
+        SourceClip("shot 1", media, 0.0, 4.0, 10.0),
+        SourceClip("shot 2", media, 4.0, 4.6, 10.0, dissolve_in_s=(0.48, 0.48)),
+        SourceClip("shot 3", media, 4.6, 6.0, 10.0, dissolve_in_s=(0.4, 0.4)),
+    ]
+    track = build_timeline("t", clips, Fraction(25)).video_tracks()[0]
+    items = list(track)
+    for index, item in enumerate(items):
+        if isinstance(item, otio.schema.Transition):
+            assert item.in_offset <= items[index - 1].source_range.duration
+            assert item.out_offset <= items[index + 1].source_range.duration
+    middle = items[2].source_range.duration.to_frames()
+    claimed = items[1].out_offset.to_frames() + items[3].in_offset.to_frames()
+    assert claimed <= middle == 15

@@ -1,6 +1,7 @@
 """Output frames, timestamps, audio and rotation match the input exactly (real clips)."""
 
 import json
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -59,6 +60,7 @@ def test_probe_reads_what_matters(real_clip):
     assert stove.rotation == -180 and stove.variable_frame_rate
     megamind = probe(real_clip("cuts/megamind.avi"))
     assert megamind.first_pts_s == pytest.approx(0.0417, abs=1e-3)
+    assert not megamind.variable_frame_rate  # its B-frame packets carry no PTS, only a DTS
     gopro = probe(real_clip("gyro/gopro_max_walk.mp4"))
     assert "gpmd" in gopro.data_streams
 
@@ -109,8 +111,9 @@ def test_full_range_and_colour_tags_are_kept(tmp_path, run_cli):
         assert abs(luma_out.mean() - luma_in.mean()) < 3  # the values were not squeezed either
 
 
-def _with_sound(video_clip, path, codec):
-    """``video_clip``'s picture (copied) with a 440 Hz tone encoded by ``codec`` into ``path``."""
+def _with_sound(video_clip, path, codec, start_s=0.0):
+    """``video_clip``'s picture (copied) with a 440 Hz tone encoded by ``codec`` into ``path``,
+    starting ``start_s`` in."""
     with av.open(str(video_clip)) as source, av.open(str(path), "w") as out:
         video_in = source.streams.video[0]
         video = out.add_stream_from_template(video_in)
@@ -126,7 +129,8 @@ def _with_sound(video_clip, path, codec):
         for start in range(0, len(tone), frame_size):
             samples = np.tile(tone[start : start + frame_size], (2, 1))
             frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="stereo")
-            frame.sample_rate, frame.pts = 48000, start
+            frame.sample_rate, frame.pts = 48000, start + round(start_s * 48000)
+            frame.time_base = Fraction(1, 48000)
             out.mux(sound.encode(frame))
         out.mux(sound.encode(None))
     return path
@@ -141,13 +145,18 @@ def _sound(path):
 
 @pytest.mark.parametrize(("codec", "suffix"), [("vorbis", ".mp4"), ("opus", ".mov")])
 def test_sound_a_container_cannot_hold_is_re_encoded(tmp_path, codec, suffix, run_cli):
-    """Vorbis has no place in MP4 nor Opus in MOV: the sound is re-encoded to AAC, whole."""
+    """Vorbis has no place in MP4 nor Opus in MOV: the sound is re-encoded to AAC, whole, and
+    starts where it started (here half a second in)."""
     picture = _full_range_bt709_clip(tmp_path / "picture.mp4")
-    clip = _with_sound(picture, tmp_path / "clip.mkv", codec)
+    clip = _with_sound(picture, tmp_path / "clip.mkv", codec, start_s=0.5)
     out = tmp_path / f"out{suffix}"
     assert run_cli("stabilize", clip, "-o", out)[0] == 0
     name, samples = _sound(out)
     assert name == "aac" and abs(samples - _sound(clip)[1]) <= 2048  # encoder priming and padding
+    with av.open(str(out)) as container:
+        sound = container.streams.audio[0]
+        first = next(f for f in container.decode(sound))
+        assert float(first.pts * first.time_base) == pytest.approx(0.5, abs=0.03)
 
 
 def test_the_main_picture_is_used_when_a_thumbnail_track_comes_first(tmp_path, run_cli):
@@ -182,3 +191,22 @@ def test_what_the_output_cannot_keep_is_noted(real_clip):
         "641x361 written as 640x360: 4:2:0 video needs even sizes",
         "yuv420p10le pictures written as 8-bit 4:2:0 (yuv420p)",
     )
+
+
+def test_a_full_range_take_joined_after_an_untagged_one_is_converted(tmp_path, run_cli):
+    """Untagged video is shown limited range: a full-range take's pixels joined into it are
+    converted (255 becomes 235), not copied to come out blown."""
+    from povkit.io.synthetic import write_synthetic_clip
+
+    plain = tmp_path / "plain.mp4"
+    write_synthetic_clip(plain, seed=4, seconds=2.0, width=320, height=180)
+    phone = _full_range_bt709_clip(tmp_path / "phone.mp4")
+    out = tmp_path / "joined.mp4"
+    assert run_cli("join", plain, phone, "-o", out, "--style", "dissolve")[0] == 0
+
+    def brightest(path):  # of the last frame's luma, the 99th percentile
+        with av.open(str(path)) as container:
+            *_, last = container.decode(video=0)
+        return np.percentile(np.frombuffer(last.planes[0], np.uint8), 99)
+
+    assert brightest(out) == pytest.approx(16 + brightest(phone) * 219 / 255, abs=3)

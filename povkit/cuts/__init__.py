@@ -40,7 +40,8 @@ def find_cuts(
     with progress("finding cuts", info.frame_count) as tick:
         shots = detect_shots(path, detector=method, info=info, on_frame=tick)
     written: dict[str, str] = {}
-    try:  # all the outputs asked for, or none of them
+    new_files = {Path(p) for p in (csv, *edits) if p and not Path(p).exists()}
+    try:  # all the outputs asked for, or none of the files this run made
         if csv:
             written["csv"] = str(write_csv(shots, csv))
         for edit in edits:
@@ -49,9 +50,8 @@ def find_cuts(
             write_thumbnails(shots, images)
             written["images"] = str(images)
     except BaseException:
-        for kind, output in written.items():
-            if kind != "images":
-                Path(output).unlink(missing_ok=True)
+        for path in new_files:
+            path.unlink(missing_ok=True)
         raise
     return shots, written
 

@@ -66,11 +66,16 @@ def build_timeline(name: str, clips: list[SourceClip], rate: Fraction) -> otio.s
     a dissolve where a clip has one in."""
     fps = float(rate)
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    unclaimed = 0  # frames of the clip before that no dissolve has claimed yet
     for clip in clips:
         first = to_frames(clip.start_s, rate)
         length = max(1, to_frames(clip.end_s, rate) - first)
-        if clip.dissolve_in_s and len(track):
-            before, after = (max(1, to_frames(s, rate)) for s in clip.dissolve_in_s)
+        before = after = 0
+        if clip.dissolve_in_s and len(track):  # within both clips, else a cut
+            before, after = (to_frames(s, rate) for s in clip.dissolve_in_s)
+            before, after = min(before, unclaimed), min(after, length)
+        unclaimed = length - after if before > 0 and after > 0 else length
+        if before > 0 and after > 0:
             track.append(
                 otio.schema.Transition(
                     name=f"dissolve into {clip.name}",

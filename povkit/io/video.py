@@ -38,7 +38,7 @@ def _open_input(path: str | os.PathLike) -> av.container.InputContainer:
         raise InputError(f"{path}: not a readable video ({_reason(exc)})") from None
     # PyAV asks the demuxer to invent missing PTS from decode order; in an AVI with packed
     # B-frames those are wrong and push every frame after a B-frame one frame late. Without
-    # them a frame's time is its own PTS or else its packet's DTS (FFmpeg's best effort).
+    # them a frame's time is its own PTS or else its packet's DTS (``frame_time``).
     container.flags &= ~av.container.Flags.gen_pts.value
     if not container.streams.video:
         container.close()
@@ -166,8 +166,9 @@ def _scan(container, stream, path) -> tuple[av.VideoFrame, np.ndarray]:
     first, pts = None, []
     try:
         for packet in container.demux(stream):
-            if packet.pts is not None:
-                pts.append(packet.pts)
+            stamp = packet.pts if packet.pts is not None else packet.dts  # as frame_time
+            if stamp is not None:
+                pts.append(stamp)
             if first is None:
                 with contextlib.suppress(*DECODE_ERRORS):
                     first = next(iter(packet.decode()), None)

@@ -51,9 +51,7 @@ def in_output_colours(
     matrix, at ``width`` x ``height`` if given: pictures made or scaled in RGB then match the
     frames copied as they are."""
     colour_range, matrix = info.colour[:2]
-    options = {}
-    if colour_range in (1, 2):
-        options["dst_color_range"] = colour_range
+    options = {"dst_color_range": 2 if colour_range == 2 else 1}  # untagged is shown limited
     if matrix in _SWS_MATRIX:
         options["dst_colorspace"] = _SWS_MATRIX[matrix]
     return frame.reformat(width=width, height=height, format="yuv420p", **options)
@@ -123,8 +121,9 @@ def _mp4_timescale(time_base: Fraction) -> int:
 class VideoWriter:
     """Encode frames with libx264 into a temporary file that is renamed only when complete.
 
-    Frames keep the PTS they are given (in the input's time base), the audio stream of the
-    input is copied packet for packet, and sample aspect ratio and display rotation are kept.
+    Frames keep the PTS and durations they are given (in the input's time base); the input's
+    sound is copied packet for packet where the container can hold it, else re-encoded to AAC
+    from where it starts; sample aspect ratio, display rotation and colour tags are kept.
     """
 
     def __init__(
@@ -229,7 +228,9 @@ class VideoWriter:
         for frame in decoded:
             for resampled in self._resampler.resample(frame):
                 if self._audio_start is None:  # where the sound starts, in samples
-                    self._audio_start = resampled.pts or 0
+                    stamped = resampled.pts and resampled.time_base
+                    start = resampled.pts * resampled.time_base if stamped else 0
+                    self._audio_start = round(start * self.audio.rate)
                 # the FIFO counts samples on from there; it refuses the few samples of jitter
                 # in the stamps of some codecs (Vorbis) and any stamp but 0 for the first
                 resampled.pts = None

@@ -180,6 +180,7 @@ def render_join_plan(
     def emit(frame: av.VideoFrame) -> None:
         nonlocal written
         frame.pts = round(Fraction(written) / plan.fps / time_base)
+        frame.duration = round(1 / plan.fps / time_base)  # a take's own is in its time base
         frame.time_base = time_base
         writer.write(frame)
         written += 1
