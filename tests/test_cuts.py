@@ -204,6 +204,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
         ["cuts", fake, "--threshold", "0.5"],
         ["cuts", fake, "--threshold", "nan"],
         ["cuts", fake, "--detector", "fade", "--threshold", "10"],
+        ["cuts", fake, "--edl", tmp_path / "shots.otio"],  # the flag names the format
     ):
         assert main([str(a) for a in args]) == 2
         err = capsys.readouterr().err
