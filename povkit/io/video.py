@@ -38,7 +38,7 @@ def _open_input(path: str | os.PathLike) -> av.container.InputContainer:
         raise InputError(f"{path}: not a readable video ({_reason(exc)})") from None
     # PyAV asks the demuxer to invent missing PTS from decode order; in an AVI with packed
     # B-frames those are wrong and push every frame after a B-frame one frame late. Without
-    # them a frame's time is its own PTS or else its packet's DTS (``frame_time``).
+    # them a frame's time is its own PTS or else its packet's DTS (``presentation_time``).
     container.flags &= ~av.container.Flags.gen_pts.value
     if not container.streams.video:
         container.close()
@@ -87,7 +87,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         uneven = len(steps) > 1 and steps.max() - steps.min() > 0.05 * np.median(steps)
         audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
         data = tuple(_data_stream_name(s) for s in container.streams if s.type == "data")
-        first_pts = frame_time(first)
+        first_pts = presentation_time(first)
         first_pts = first_pts if first_pts is not None else (stream.start_time or 0)
         return VideoInfo(
             path=str(path),
@@ -166,7 +166,7 @@ def _scan(container, stream, path) -> tuple[av.VideoFrame, np.ndarray]:
     first, pts = None, []
     try:
         for packet in container.demux(stream):
-            stamp = packet.pts if packet.pts is not None else packet.dts  # as frame_time
+            stamp = presentation_time(packet)
             if stamp is not None:
                 pts.append(stamp)
             if first is None:
@@ -268,7 +268,7 @@ class VideoReader:
 
     def _stamp(self, frame: av.VideoFrame) -> av.VideoFrame:
         """Give every frame a strictly increasing PTS (missing or repeated ones are nudged)."""
-        pts, last = frame_time(frame), self._last_pts
+        pts, last = presentation_time(frame), self._last_pts
         if pts is None or (last is not None and pts <= last):
             step = max(1, round(1 / (float(self.info.average_fps) * float(self.info.time_base))))
             pts = 0 if last is None else last + step
@@ -278,10 +278,10 @@ class VideoReader:
         return frame
 
 
-def frame_time(frame: av.VideoFrame) -> int | None:
-    """A decoded frame's presentation time: its PTS, else its packet's DTS (the decoder hands
-    frames over in presentation order), else None."""
-    return frame.pts if frame.pts is not None else frame.dts
+def presentation_time(item: av.VideoFrame | av.Packet) -> int | None:
+    """A decoded frame's (or a packet's) presentation time: its PTS, else the packet's DTS
+    (the decoder hands frames over in presentation order), else None."""
+    return item.pts if item.pts is not None else item.dts
 
 
 def luma(frame: av.VideoFrame) -> np.ndarray:

@@ -177,16 +177,14 @@ class VideoWriter:
             self.audio = self._container.add_stream_from_template(template)
             return
         # e.g. PCM in an AVI or Vorbis going to MP4: re-encode to AAC, the way to keep the sound
-        self.audio = self._container.add_stream("aac", rate=template.rate)
-        self.audio.layout = template.layout
-        self.audio.time_base = Fraction(1, template.rate)
-        self._audio_fifo = av.AudioFifo()
+        self.open_audio(template.rate, template.layout.name)
         self._resampler = av.AudioResampler(
             format="fltp", layout=template.layout, rate=template.rate
         )
 
     def open_audio(self, rate: int, layout: str) -> None:
-        """Add an AAC track fed by :meth:`write_audio` (call before the first frame is written)."""
+        """Add an AAC track fed by :meth:`write_audio`, or by :meth:`copy_audio` with sound the
+        container cannot hold (call before the first frame is written)."""
         self.audio = self._container.add_stream("aac", rate=rate)
         self.audio.layout = layout
         self.audio.time_base = Fraction(1, rate)

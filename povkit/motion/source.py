@@ -162,17 +162,18 @@ def _from_gyro(
     if reason:
         return _from_records(imu, measure_visual, lambda: quick, source, aspect, reason, figures)
     if not sync.trusted:
-        why = f"too little shake to sync the gyro (correlation {sync.confidence:.2f})"
-        if imu.sidecar and shaken(imu):
-            why = (
-                f"the picture does not follow the gyro log (correlation {sync.confidence:.2f}): "
-                "is it this clip's log, with its axes (orientation) right?"
-            )
         if offset_ms is not None:
             why = (
                 f"at --gyro-offset {offset_ms:g} ms the picture does not follow the gyro "
                 f"(correlation {sync.confidence:.2f}); leave it out to find the offset"
             )
+        elif imu.sidecar and shaken(imu):
+            why = (
+                f"the picture does not follow the gyro log (correlation {sync.confidence:.2f}): "
+                "is it this clip's log, with its axes (orientation) right?"
+            )
+        else:
+            why = f"too little shake to sync the gyro (correlation {sync.confidence:.2f})"
         return replace(_visual_instead(measure_visual, why), **figures)
     lens_widths = sync.focal_px / quick.frame_size[0]
     if not FOCAL_WIDTHS[0] <= lens_widths <= FOCAL_WIDTHS[1]:
