@@ -30,6 +30,7 @@ import numpy as np
 from scipy import signal
 
 from povkit.frame_pool import frame_pool
+from povkit.geometry import turned
 
 _LOW_BINS = 5
 """Frequency bins 1..5 (the 2nd to 6th components, DC excluded) count as the "low" band."""
@@ -415,21 +416,23 @@ def pose_from_content_path(content_path: np.ndarray, *, focal_px: float) -> np.n
     """Camera rotation (N, 3) in degrees -- yaw, pitch, roll -- that moves the content as given.
 
     ``content_path`` rows are (x_px, y_px, angle_rad): how the picture content moved relative
-    to frame 0 about the frame centre (x right, y down). The small-angle pinhole relation is
-    used: a yaw of ``x / f`` radians shifts the content by ``-x`` pixels, a pitch moves it down,
-    a roll turns it the other way. The same relation converts the output side in
-    :func:`output_pose_deg`, so the approximation cancels when the two are compared.
+    to frame 0 about the frame centre (x right, y down), as a similarity. The small-angle
+    pinhole relation is used: a yaw of ``x / f`` radians shifts the content by ``-x`` pixels, a
+    pitch moves it down, and a roll then turns the picture the other way about its centre (so
+    the similarity's shift is the turn's shift turned by its angle: ``povkit.synth``). The same
+    relation converts the output side in :func:`output_pose_deg`, so the approximation cancels
+    when the two are compared.
     """
     if not focal_px > 0:
         raise ValueError(f"focal_px must be positive, got {focal_px}")
     path = _validated_path(content_path, "content_path")
-    return np.column_stack(
-        [
-            -np.degrees(path[:, 0] / focal_px),
-            np.degrees(path[:, 1] / focal_px),
-            -np.degrees(path[:, 2]),
-        ]
-    )
+    return _pose_deg(path[:, :2], path[:, 2], focal_px)
+
+
+def _pose_deg(shift: np.ndarray, angle: np.ndarray, focal_px: float | np.ndarray) -> np.ndarray:
+    """(N, 3) yaw, pitch, roll in degrees of content similarities' (N, 2) shifts and angles."""
+    turn = turned(shift, -angle) / np.reshape(focal_px, (-1, 1))
+    return np.column_stack([-np.degrees(turn[:, 0]), np.degrees(turn[:, 1]), -np.degrees(angle)])
 
 
 def output_pose_deg(
@@ -486,13 +489,7 @@ def output_pose_deg(
     angle = np.unwrap(np.arctan2(jac[:, 1, 0] - jac[:, 0, 1], jac[:, 0, 0] + jac[:, 1, 1]))
     _, warp_jac = _linearize(w, centre)
     zoom = np.sqrt(np.abs(np.linalg.det(warp_jac)))
-    return np.column_stack(
-        [
-            -np.degrees(shift[:, 0] / (focal_px * zoom)),
-            np.degrees(shift[:, 1] / (focal_px * zoom)),
-            -np.degrees(angle),
-        ]
-    )
+    return _pose_deg(shift, angle, focal_px * zoom)
 
 
 def _validated_pair(output: np.ndarray, intentional: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

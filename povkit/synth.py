@@ -13,9 +13,12 @@ Conventions shared by everything here:
   (right ear towards the shoulder).
 * Image coordinates: x right, y down, pixel centres on integers; the frame centre is
   c = ((W - 1) / 2, (H - 1) / 2).
-* Frame t shows frame 0's content moved by the similarity p_t = R(angle) (p_0 - c) + c + (x, y)
-  with x = -focal * yaw, y = focal * pitch, angle = -roll (a planar linearization of the
-  rotation), which is what cv2.estimateAffinePartial2D reports from frame-0 to frame-t points.
+* Frame t shows frame 0's content shifted by s = (-focal * yaw, focal * pitch), then turned
+  about the frame centre by angle = -roll: p_t = R(angle) (p_0 - c + s) + c (a planar
+  linearization of the rotation; rolling the head turns the picture about its own centre, and
+  does not move what the centre looks at). As a similarity about c that is a shift of
+  R(angle) s, which is what cv2.estimateAffinePartial2D reports from frame-0 to frame-t points.
+  From frame to frame the content moves by R(angle_t) (s_t - s_t-1), turned by angle_t - angle_t-1.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from povkit.geometry import steps_of, turned
 from povkit.types import ImuSamples
 
 GRAVITY = 9.81
@@ -102,9 +106,16 @@ class HeadMotion:
         return out
 
     def rates(self, t: np.ndarray | float) -> np.ndarray:
-        """(..., 3) time derivative of the actual pose in rad/s, by a +-10 us central difference."""
+        """(..., 3) yaw, pitch, roll rates in rad/s about the camera's own axes, as a gyro on the
+        camera measures them: the pose's rates (a +-10 us central difference), with yaw and pitch
+        turned by the current roll."""
         t = np.asarray(t, dtype=np.float64)
-        return (self.pose(t + _DIFF_STEP_S) - self.pose(t - _DIFF_STEP_S)) / (2 * _DIFF_STEP_S)
+        rates = (self.pose(t + _DIFF_STEP_S) - self.pose(t - _DIFF_STEP_S)) / (2 * _DIFF_STEP_S)
+        cos, sin = np.cos(self.pose(t)[..., 2]), np.sin(self.pose(t)[..., 2])
+        yaw, pitch = rates[..., 0].copy(), rates[..., 1].copy()
+        rates[..., 0] = cos * yaw - sin * pitch
+        rates[..., 1] = sin * yaw + cos * pitch
+        return rates
 
     def accel(self, t: np.ndarray | float) -> np.ndarray:
         """(..., 3) gravity plus footstep bounce in camera axes (x right, y down, z forward).
@@ -195,14 +206,20 @@ class SynthTruth:
     def content_path(self, which: str = "actual") -> np.ndarray:
         """(N, 3) x_px, y_px, angle_rad: how the picture content moved relative to frame 0.
 
-        x = -focal * yaw, y = focal * pitch (shift of frame 0's centre, image axes) and
-        angle = -roll, i.e. atan2(M[1, 0], M[0, 0]) of the similarity that maps frame-0 points
-        onto frame-t points. ``which`` is "actual" or "intentional" (the stabilization target).
+        The similarity that maps frame-0 points onto frame-t points, about the frame centre
+        (module docstring): angle = -roll, i.e. atan2(M[1, 0], M[0, 0]), and (x, y) the shift
+        (-focal * yaw, focal * pitch) turned by that angle. ``which`` is "actual" or
+        "intentional" (the stabilization target).
         """
         pose = self.actual if _check_which(which) == "actual" else self.intentional
-        return np.column_stack(
-            [-self.focal_px * pose[:, 0], self.focal_px * pose[:, 1], -pose[:, 2]]
-        )
+        return content_path_of(pose, self.focal_px)
+
+    def content_steps(self, which: str = "actual") -> np.ndarray:
+        """(N, 3) frame-to-frame steps of :meth:`content_path` (x, y, angle; row 0 zero): what
+        povkit's estimators measure, and sum into a camera path."""
+        pose = self.actual if _check_which(which) == "actual" else self.intentional
+        level = _level_turns(pose, self.focal_px)
+        return steps_of(np.column_stack([level, np.zeros(len(level))]))[:, :3]
 
     def to_json(self) -> dict:
         """Plain JSON types; floats survive the round trip bit for bit."""
@@ -568,11 +585,9 @@ class SyntheticCamera:
         return low, high, step
 
     def _spots(self, pose: np.ndarray) -> np.ndarray:
-        """Panorama offsets seen by the frame centre: R(roll) (f yaw, -f pitch)."""
+        """Panorama offsets seen by the frame centre: (f yaw, -f pitch), whatever the roll."""
         f = self.truth.focal_px
-        cos, sin = np.cos(pose[:, 2]), np.sin(pose[:, 2])
-        u, v = f * pose[:, 0], -f * pose[:, 1]
-        return np.column_stack([cos * u - sin * v, sin * u + cos * v])
+        return np.column_stack([f * pose[:, 0], -f * pose[:, 1]])
 
     def render(self, index: int) -> np.ndarray:
         """(H, W, 3) uint8 RGB frame ``index``."""
@@ -585,7 +600,7 @@ class SyntheticCamera:
             shift = truth.focal_px * np.array([-yaw, pitch])
             cos, sin = math.cos(roll), math.sin(roll)
             rot = np.array([[cos, -sin], [sin, cos]])
-            matrix = np.column_stack([rot, self._origin - rot @ (self._centre + shift)])
+            matrix = np.column_stack([rot, self._origin - rot @ self._centre - shift])
             rgba = cv2.warpAffine(
                 self.panorama,
                 matrix,
@@ -597,10 +612,12 @@ class SyntheticCamera:
             rows = truth.times[index] + np.arange(h) / h * truth.rolling_shutter_s
             yaw, pitch, roll = truth.motion.pose(rows).T[:, :, None]
             cos, sin = np.cos(roll), np.sin(roll)
-            px = np.arange(w)[None, :] - self._centre[0] + truth.focal_px * yaw
-            py = np.arange(h)[:, None] - self._centre[1] - truth.focal_px * pitch
-            map_x = (cos * px - sin * py + self._origin[0]).astype(np.float32)
-            map_y = (sin * px + cos * py + self._origin[1]).astype(np.float32)
+            px = np.arange(w)[None, :] - self._centre[0]
+            py = np.arange(h)[:, None] - self._centre[1]
+            seen_x = self._origin[0] + truth.focal_px * yaw
+            seen_y = self._origin[1] - truth.focal_px * pitch
+            map_x = (cos * px - sin * py + seen_x).astype(np.float32)
+            map_y = (sin * px + cos * py + seen_y).astype(np.float32)
             rgba = cv2.remap(
                 self.panorama, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
             )
@@ -629,3 +646,15 @@ class SyntheticCamera:
             part = track[start : start + beep_len]
             part[:] = tone[: part.size]
         return track
+
+
+def content_path_of(pose: np.ndarray, focal_px: float) -> np.ndarray:
+    """(N, 3) content similarity (x, y, angle) of (N, 3) yaw, pitch, roll poses (module
+    docstring): the shift (-focal * yaw, focal * pitch) turned by angle = -roll."""
+    level = _level_turns(pose, focal_px)
+    return np.column_stack([turned(level[:, :2], level[:, 2]), level[:, 2]])
+
+
+def _level_turns(pose: np.ndarray, focal_px: float) -> np.ndarray:
+    """(N, 3) (-focal * yaw, focal * pitch, -roll): a camera path's rows for these poses."""
+    return np.column_stack([-focal_px * pose[:, 0], focal_px * pose[:, 1], -pose[:, 2]])

@@ -7,6 +7,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from povkit.geometry import steps_of
+
 PATH_COLUMNS = ("x", "y", "angle", "log_scale")
 """Columns of a camera path: content shift in display pixels, roll in radians, log zoom."""
 
@@ -62,12 +64,13 @@ class FrameTimes:
 
 @dataclass(frozen=True)
 class CameraPath:
-    """How the picture moved over time: one cumulative 2-D similarity per frame.
+    """How the picture moved over time: per frame, the running sum of the frame-to-frame
+    2-D similarity steps since the first frame (``povkit.geometry.path_from_steps``).
 
     ``params[:, 0:2]`` is the content shift in display (square) pixels, ``params[:, 2]`` the roll
-    in radians and ``params[:, 3]`` the log zoom, all relative to the first frame and about the
-    frame centre. ``valid[i]`` is False where the step into frame ``i`` could not be measured
-    and was bridged. Visual and gyro estimators both produce this type.
+    in radians and ``params[:, 3]`` the log zoom, each step's about the frame centre.
+    ``valid[i]`` is False where the step into frame ``i`` could not be measured and was bridged.
+    Visual and gyro estimators both produce this type.
     """
 
     times: FrameTimes
@@ -94,7 +97,7 @@ class CameraPath:
     @property
     def steps(self) -> np.ndarray:
         """Frame-to-frame motion (row ``i`` is the step from frame ``i-1`` to ``i``; row 0 is 0)."""
-        return np.diff(self.params, axis=0, prepend=self.params[:1])
+        return steps_of(self.params)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from povkit.metrics import (
     residual_shake_deg,
     stabilization_scores,
 )
+from povkit.synth import content_path_of
 
 SIZE = (320, 192)
 """(width, height) of the synthetic frames: small enough for speed, big enough for SIFT."""
@@ -320,8 +321,11 @@ def test_lag_is_nan_without_a_turn():
 def test_pose_from_content_path_signs():
     focal = 500.0
     one_degree = focal * math.radians(1.0)
-    path = np.array([[0.0, 0.0, 0.0], [-one_degree, one_degree, -math.radians(1.0)]])
-    np.testing.assert_allclose(pose_from_content_path(path, focal_px=focal)[1], [1.0, 1.0, 1.0])
+    level = np.array([[0.0, 0.0, 0.0], [-one_degree, one_degree, 0.0]])  # content left and down
+    np.testing.assert_allclose(pose_from_content_path(level, focal_px=focal)[1], [1.0, 1.0, 0.0])
+    pose = np.radians([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    path = content_path_of(pose, focal)  # rolled: the shift turns with the picture
+    np.testing.assert_allclose(pose_from_content_path(path, focal_px=focal), np.degrees(pose))
 
 
 def _content_path(n: int, seed: int) -> np.ndarray:

@@ -69,3 +69,16 @@ def test_motion_of_another_video_is_refused(clip, tmp_path, capsys):
 def test_save_path_is_checked_before_measuring(clip, tmp_path, capsys):
     code = main(["motion", str(clip), "--save", str(tmp_path / "missing" / "m.npz")])
     assert code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_motion_saved_in_an_older_format_is_refused(clip, tmp_path):
+    """Paths of format 2 composed similarities; read as level turns they would mislead."""
+    saved = save_motion(
+        api.estimate_camera_motion(clip, gyro="off"), tmp_path / "m.npz", video=clip
+    )
+    with np.load(saved) as data:
+        fields = dict(data)
+    fields["version"] = np.array(2)
+    np.savez(tmp_path / "old.npz", **fields)
+    with pytest.raises(InputError, match="format 2 is not 3; measure again"):
+        load_motion(tmp_path / "old.npz", video=clip)

@@ -20,7 +20,8 @@ from povkit.errors import InputError
 from povkit.io.outputs import check_output_folder, written_whole
 from povkit.types import CameraPath, FrameTimes, MotionEstimate
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+"""3: paths sum level turns (``povkit.geometry.path_from_steps``); 2 composed similarities."""
 _FIGURES = (
     "source",
     "gyro_offset_ms",

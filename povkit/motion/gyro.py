@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-from povkit.geometry import compose_steps, frame_center
+from povkit.geometry import path_from_steps
 from povkit.types import CameraPath, FrameTimes, ImuSamples
 
 _RATES_TO_ROTVEC = [1, 0, 2]
@@ -125,7 +125,7 @@ def gyro_camera_path(
     steps = image_steps(frame_rotations(orientation, gyro_times), focal_px, aspect)
     return CameraPath(
         times=times,
-        params=compose_steps(steps, frame_center(frame_size)),
+        params=path_from_steps(steps),
         valid=np.ones(len(times), dtype=bool),
         frame_size=frame_size,
         source="gyro",

@@ -16,7 +16,7 @@ import numpy as np
 
 from povkit.errors import InputError
 from povkit.frame_pool import measure_pairs
-from povkit.geometry import compose_steps, frame_center, similarity_params
+from povkit.geometry import frame_center, path_from_steps, similarity_params
 from povkit.io.video import ReadReport, VideoReader, luma_frames
 from povkit.motion.phase import phase_shift, windowed
 from povkit.types import CameraPath, FrameTimes, VideoInfo
@@ -163,7 +163,7 @@ def camera_path_from_steps(
     frame_size = (info.display_width, float(info.height))
     return CameraPath(
         times=times,
-        params=compose_steps(steps, frame_center(frame_size)),
+        params=path_from_steps(steps),
         valid=valid,
         frame_size=frame_size,
         source="visual",

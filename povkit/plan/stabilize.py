@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from povkit.geometry import frame_center, similarity_matrices, similarity_params
+from povkit.geometry import frame_center, similarity_matrices, similarity_params, turned
 from povkit.plan.crop import (
     correction_limits,
     required_zoom,
@@ -48,15 +48,22 @@ def corrections_between(
 ) -> np.ndarray:
     """Per-frame (dx, dy, angle) that move content from the raw path onto the smooth one.
 
-    The warp is S_t T_t^-1 (frame t back to frame 0's view, then on to the smooth view) of
-    the rigid parts, composed exactly; the filmed zoom is kept, so only shift and roll are
-    corrected.
+    Path rows (``povkit.geometry.path_from_steps``) are the camera's turn in level axes and
+    its roll; the picture moved from frame 0 by the similarity with that roll whose shift is
+    the turn, rolled. The warp is S_t T_t^-1 of those similarities (frame t back to frame 0's
+    view, then on to the smooth view), composed exactly; the filmed zoom is kept, so only
+    shift and roll are corrected.
     """
     center = frame_center(size)
-    rigid = np.column_stack([raw[:, :3], np.zeros(len(raw))])
-    target = np.column_stack([smooth[:, :3], np.zeros(len(raw))])
-    warps = similarity_matrices(target, center) @ np.linalg.inv(similarity_matrices(rigid, center))
+    warps = similarity_matrices(_picture_motion(smooth), center) @ np.linalg.inv(
+        similarity_matrices(_picture_motion(raw), center)
+    )
     return similarity_params(warps, center)[:, :3]
+
+
+def _picture_motion(path: np.ndarray) -> np.ndarray:
+    """(N, 4) frame-0 -> frame-t similarities (no zoom) of camera path rows."""
+    return np.column_stack([turned(path[:, :2], path[:, 2]), path[:, 2], np.zeros(len(path))])
 
 
 def check_plan_options(*, method: str, smoothness: float | None, max_zoom: float) -> Smoother:
