@@ -446,8 +446,11 @@ def output_pose_deg(
 
     The input's content moved by the similarity ``S_t`` (from ``input_content_path`` about the
     frame centre); the stabilizer then warped frame ``t`` by ``W_t`` (original->stabilized, as
-    :attr:`StabilizationScores.warps` holds). So output content moved by
-    ``O_t = W_t S_t W_0^-1`` relative to output frame 0. ``O_t`` is linearised about the centre
+    :attr:`StabilizationScores.warps` holds). So the output shows input frame 0's content
+    moved by ``O_t = W_t S_t``: the pose is the virtual camera's in the input's first (level)
+    frame, as the intended pose is. (Taken relative to output frame 0 instead, a roll the
+    stabilizer gave that frame would tilt the axes every later turn is read in, and part of a
+    whip pan would read as pitch.) ``O_t`` is linearised about the centre
     into a shift and the rotation of its closest similarity, and converted like
     :func:`pose_from_content_path` but with the focal length scaled by ``W_t``'s own zoom
     (``sqrt |det|`` of its Jacobian at the centre, which is the affine part's for an affine
@@ -483,7 +486,7 @@ def output_pose_deg(
     s[:, 0, 2] = centre[0] + path[:, 0] - cos * centre[0] + sin * centre[1]
     s[:, 1, 2] = centre[1] + path[:, 1] - sin * centre[0] - cos * centre[1]
     s[:, 2, 2] = 1.0
-    out = w @ s @ np.linalg.inv(w[0])
+    out = w @ s
 
     shift, jac = _linearize(out, centre)
     angle = np.unwrap(np.arctan2(jac[:, 1, 0] - jac[:, 0, 1], jac[:, 0, 0] + jac[:, 1, 1]))
