@@ -15,7 +15,6 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
-from scipy.optimize import linprog
 
 from povkit.plan.banded_qp import solve_in_box
 from povkit.plan.filters import analytic_signal, bandpass, highpass
@@ -308,6 +307,8 @@ class L1Smoother(Smoother):
         return out
 
     def _solve_column(self, c: np.ndarray, t: np.ndarray, limit: float) -> np.ndarray:
+        from scipy.optimize import linprog  # ~0.1 s to import: only the L1 smoothers need it
+
         n = len(c)
         blocks = [_difference(t, order) for order in (1, 2, 3)]
         # variables: p (n), then one slack per row of each difference operator
