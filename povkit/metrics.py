@@ -27,7 +27,6 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
-from scipy import signal
 
 from povkit.frame_pool import frame_pool
 from povkit.geometry import turned
@@ -529,6 +528,8 @@ def residual_shake_deg(
         raise ValueError(
             f"cutoff_hz must lie between 0 and Nyquist ({fps / 2:g} Hz), got {cutoff_hz}"
         )
+    from scipy import signal  # here, not at the top: its import costs ~0.5 s
+
     sos = signal.butter(4, cutoff_hz, btype="highpass", fs=fps, output="sos")
     pad = 3 * (2 * len(sos) + 1)
     if len(out) <= pad:

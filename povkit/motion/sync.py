@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import cumulative_trapezoid
 from scipy.ndimage import uniform_filter1d
 
 from povkit.types import CameraPath, ImuSamples
@@ -111,7 +110,9 @@ def _gyro_matcher(
     imu: ImuSamples, visual: CameraPath, readout_s: float, rows: np.ndarray, aspect: float
 ) -> _Matcher:
     """A matcher for the gyro's turns: its rates integrated over time."""
-    turned = cumulative_trapezoid(imu.gyro[:, :2], imu.times, axis=0, initial=0)
+    rates = imu.gyro[:, :2]
+    steps = 0.5 * (rates[1:] + rates[:-1]) * np.diff(imu.times)[:, None]  # trapezoids
+    turned = np.concatenate([np.zeros((1, 2)), np.cumsum(steps, axis=0)])
     return _Matcher(imu.times, turned, visual, readout_s, rows, aspect)
 
 

@@ -11,7 +11,6 @@ Pure NumPy/SciPy.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import least_squares
 
 MOVE_MARGIN_S = 0.3
 """Seconds of path either side of a deliberate stretch included in its fit (steady context)."""
@@ -98,6 +97,8 @@ def _fit_steps(
     """
     if len(t) < 8 + baseline.shape[1]:
         return []
+    from scipy.optimize import least_squares  # ~0.1 s to import: only deliberate moves need it
+
     span = t[-1] - t[0]
     terms = baseline.shape[1]
     params = np.zeros(terms)  # the baseline's coefficients, then (onset, duration, height)s

@@ -14,11 +14,10 @@ from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import signal
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
-from scipy.optimize import linprog
 
 from povkit.plan.banded_qp import solve_in_box
+from povkit.plan.filters import analytic_signal, bandpass, highpass
 from povkit.plan.moves import move_steps
 from povkit.registry import build_named
 
@@ -195,8 +194,7 @@ def _above(raw: np.ndarray, times: np.ndarray, cutoff_hz: float) -> np.ndarray:
     fps = mean_rate(times)
     if len(raw) < 30 or cutoff_hz >= fps / 2:
         return raw - raw.mean(axis=0)
-    sos = signal.butter(4, cutoff_hz, btype="highpass", fs=fps, output="sos")
-    return signal.sosfiltfilt(sos, raw, axis=0)
+    return highpass(raw, fps, cutoff_hz, order=4)
 
 
 def _gait_phase(
@@ -211,15 +209,13 @@ def _gait_phase(
     fps = mean_rate(times)
     if len(times) < 4 * fps or fps < 2 * STEP_BAND_HZ[1] + 1:
         return None, None
-    band = signal.sosfiltfilt(
-        signal.butter(2, STEP_BAND_HZ, btype="bandpass", fs=fps, output="sos"), shake, axis=0
-    )
+    band = bandpass(shake, fps, STEP_BAND_HZ, order=2)
     clear = inside.mean(axis=0) < 0.05
     energy = np.where(clear, (band**2).mean(axis=0) / (shake**2).mean(axis=0).clip(1e-18), 0.0)
     if not energy.any():
         return None, None
     reference = int(np.argmax(energy))
-    return reference, np.unwrap(np.angle(signal.hilbert(band[:, reference])))
+    return reference, np.unwrap(np.angle(analytic_signal(band[:, reference])))
 
 
 def _footstep_bob(
@@ -311,6 +307,8 @@ class L1Smoother(Smoother):
         return out
 
     def _solve_column(self, c: np.ndarray, t: np.ndarray, limit: float) -> np.ndarray:
+        from scipy.optimize import linprog  # ~0.1 s to import: only the L1 smoothers need it
+
         n = len(c)
         blocks = [_difference(t, order) for order in (1, 2, 3)]
         # variables: p (n), then one slack per row of each difference operator
