@@ -19,12 +19,13 @@ from povkit.motion.gyro import (
     level_roll,
 )
 from povkit.motion.shift import measure_shifts
+from povkit.motion.source import fuse_paths
 from povkit.motion.sync import SyncResult, estimate_sync, in_camera_stabilization, shaken
 from povkit.motion.visual import measure_visual_motion
 from povkit.plan.horizon import lock_horizon
 from povkit.plan.stabilize import plan_stabilization
 from povkit.synth import head_camera_motion
-from povkit.types import FrameTimes
+from povkit.types import CameraPath, FrameTimes
 
 MOTION = {"seconds": 4.0, "width": 320, "height": 180}
 SEED = 5
@@ -227,3 +228,21 @@ def test_a_still_camera_is_not_called_stabilized_in_camera():
     untrusted = SyncResult(0.0, 0.1, 0.0)
     assert in_camera_stabilization(still.gyro, untrusted) is None
     assert "does not follow" in in_camera_stabilization(shaky.gyro, untrusted)
+
+
+def test_fusion_levels_the_pictures_shifts_by_the_gyros_roll():
+    """A camera turning to portrait while it pans: the picture's shifts (measured without roll)
+    agree with the gyro once levelled, so fusion must not bend the gyro's path."""
+    n = 120
+    times = FrameTimes(np.arange(n) * 3000, time_base=1 / 90000)
+    roll = np.linspace(0.0, np.pi / 2, n)  # a quarter turn over four seconds
+    level = np.zeros((n, 4))
+    level[:, 0] = np.arange(n) * 6.0  # a steady pan, 6 px a frame
+    level[:, 2] = roll
+    gyro = CameraPath(times, level, np.ones(n, dtype=bool), (640.0, 360.0), source="gyro")
+    pictured = gyro.steps.copy()
+    pictured[:, 2:] = 0  # phase correlation sees shifts only, along the rolled image axes
+    shifts = CameraPath(times, path_from_steps(pictured), np.ones(n, dtype=bool), (640.0, 360.0))
+    fused = fuse_paths(gyro, shifts, window_s=1.0)
+    np.testing.assert_allclose(fused.params, gyro.params, atol=1e-9)
+    assert fused.source == "fused"

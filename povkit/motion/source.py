@@ -19,6 +19,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from povkit.errors import UsageError, log
+from povkit.geometry import path_from_steps
 from povkit.io.telemetry import TelemetryError, check_coverage, find_telemetry, read_telemetry
 from povkit.motion.gyro import (
     frame_rotations,
@@ -276,10 +277,12 @@ def fuse_paths(
 ) -> CameraPath:
     """Complementary fusion of image shifts: the gyro's for fast motion (crisp, blind to nothing
     the lens sees turn), the picture's for slow motion (which includes travel and parallax a
-    gyro cannot see). Roll and zoom stay the gyro's."""
+    gyro cannot see). Roll and zoom stay the gyro's, and the picture's shifts are levelled by
+    the gyro's roll, as the gyro's own are (``povkit.geometry.path_from_steps``)."""
     rate = (len(gyro) - 1) / max(float(gyro.times.seconds[-1]), 1e-9)
     window = max(1, int(round(window_s * rate)))
     params = gyro.params.copy()
-    slow = uniform_filter1d(shifts.params[:, :2] - params[:, :2], window, axis=0, mode="nearest")
+    picture = path_from_steps(np.column_stack([shifts.steps[:, :2], gyro.steps[:, 2:]]))
+    slow = uniform_filter1d(picture[:, :2] - params[:, :2], window, axis=0, mode="nearest")
     params[:, :2] += slow
     return replace(gyro, params=params, source="fused")
