@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from povkit.api import measure_motion
+from povkit.geometry import path_from_steps
 from povkit.plan.stabilize import plan_stabilization
 from povkit.types import CameraPath, FrameTimes
 
@@ -38,7 +39,7 @@ def tiled(path: CameraPath, times: int) -> CameraPath:
     return replace(
         path,
         times=FrameTimes(all_pts, path.times.time_base),
-        params=np.cumsum(steps, axis=0) + path.params[0],
+        params=path_from_steps(steps) + path.params[0],
         valid=np.tile(path.valid, times),
         still_share=None if path.still_share is None else np.tile(path.still_share, times),
     )

@@ -10,7 +10,8 @@ import numpy as np
 from povkit.geometry import steps_of
 
 PATH_COLUMNS = ("x", "y", "angle", "log_scale")
-"""Columns of a camera path: content shift in display pixels, roll in radians, log zoom."""
+"""Columns of a camera path: the camera's turn as a content shift in level axes (display
+pixels), roll in radians, log zoom."""
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,13 @@ class FrameTimes:
 
 @dataclass(frozen=True)
 class CameraPath:
-    """How the picture moved over time: per frame, the running sum of the frame-to-frame
-    2-D similarity steps since the first frame (``povkit.geometry.path_from_steps``).
+    """How the camera moved over time, built from the picture's frame-to-frame similarity
+    steps (``povkit.geometry.path_from_steps``; :attr:`steps` gives them back).
 
-    ``params[:, 0:2]`` is the content shift in display (square) pixels, ``params[:, 2]`` the roll
-    in radians and ``params[:, 3]`` the log zoom, each step's about the frame centre.
+    ``params[:, 0:2]`` is the camera's turn since the first frame as a content shift in level
+    display (square) pixels, (-focal * yaw, focal * pitch): each step's shift turned back by the
+    roll so far and summed; the picture's own shift is that turned by the roll. ``params[:, 2]``
+    is the roll in radians and ``params[:, 3]`` the log zoom, both summed.
     ``valid[i]`` is False where the step into frame ``i`` could not be measured and was bridged.
     Visual and gyro estimators both produce this type.
     """

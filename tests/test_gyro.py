@@ -8,7 +8,13 @@ import pytest
 
 from povkit.api import estimate_camera_motion
 from povkit.cli import main
-from povkit.geometry import path_from_steps
+from povkit.geometry import (
+    frame_center,
+    path_from_steps,
+    similarity_matrices,
+    similarity_params,
+    turned,
+)
 from povkit.io.synthetic import write_synthetic_clip
 from povkit.io.telemetry import read_telemetry, write_plain_csv
 from povkit.motion.gyro import (
@@ -23,9 +29,9 @@ from povkit.motion.source import fuse_paths
 from povkit.motion.sync import SyncResult, estimate_sync, in_camera_stabilization, shaken
 from povkit.motion.visual import measure_visual_motion
 from povkit.plan.horizon import lock_horizon
-from povkit.plan.stabilize import plan_stabilization
+from povkit.plan.stabilize import corrections_between, plan_stabilization
 from povkit.synth import head_camera_motion
-from povkit.types import CameraPath, FrameTimes
+from povkit.types import CameraPath, FrameTimes, WarpPlan
 
 MOTION = {"seconds": 4.0, "width": 320, "height": 180}
 SEED = 5
@@ -246,3 +252,22 @@ def test_fusion_levels_the_pictures_shifts_by_the_gyros_roll():
     fused = fuse_paths(gyro, shifts, window_s=1.0)
     np.testing.assert_allclose(fused.params, gyro.params, atol=1e-9)
     assert fused.source == "fused"
+
+
+def test_horizon_lock_turns_the_planned_shift_with_the_picture():
+    """Levelling a camera held 10 degrees tilted must keep the shake the plan took out: the
+    planned shifts are turned with the extra roll, else the turns are read in tilted axes."""
+    n, size = 200, (1920.0, 1080.0)
+    center = frame_center(size)
+    raw = np.zeros((n, 4))
+    raw[1:, :2] = np.random.default_rng(0).normal(0.0, 20.0, (n - 1, 2))  # level shake, px
+    corrections = corrections_between(raw, np.zeros((n, 3)), size)  # take it all out
+    plan = WarpPlan(np.column_stack([corrections, np.zeros(n)]), np.full(n, 1.2), size, "x", ())
+    locked = lock_horizon(
+        plan, np.full(n, np.radians(10)), np.arange(n) / 30, amount=1.0, max_zoom=2.0
+    )
+    shown = similarity_matrices(np.column_stack([locked.corrections[:, :3], np.zeros(n)]), center)
+    picture = np.column_stack([turned(raw[:, :2], raw[:, 2]), raw[:, 2], np.zeros(n)])
+    output = similarity_params(shown @ similarity_matrices(picture, center), center)
+    np.testing.assert_allclose(output[:, 2], np.radians(10))
+    np.testing.assert_allclose(turned(output[:, :2], -output[:, 2]), 0.0, atol=1e-9)

@@ -52,15 +52,16 @@ def _zero_phase(
     frequency w.
 
     The line through the ends of ``x`` is taken out (a zero-phase filter scales a line by its gain
-    at 0 Hz) and the rest extended at both ends by its odd reflection, as ``sosfiltfilt`` extends
-    a series but the whole series long, so that one end does not ring into the other.
+    at 0 Hz) and the rest, zero at both ends, filtered as the periodic series of its odd
+    reflections at both ends (one period is the rest and its negated mirror): each end is
+    extended by its odd reflection, as ``sosfiltfilt`` does, and does not ring into the other.
     """
     n, column = len(x), (-1,) + (1,) * (x.ndim - 1)
     line = x[:1] + (x[-1:] - x[:1]) * (np.arange(n) / max(n - 1, 1)).reshape(column)
     rest = x - line
-    padded = np.concatenate([-rest[:0:-1], rest, -rest[-2::-1]])
+    padded = np.concatenate([rest, -rest[-2:0:-1]])  # one period of the odd reflections
     size = len(padded)
     with np.errstate(divide="ignore", over="ignore"):  # at 0 Hz and Nyquist: gain 0 or 1
         gain = 1 / (1 + prototype(np.tan(np.pi * np.fft.rfftfreq(size))) ** (2 * order))
     spectrum = np.fft.rfft(padded, axis=0) * gain.reshape(column)
-    return np.fft.irfft(spectrum, size, axis=0)[n - 1 : 2 * n - 1] + gain[0] * line
+    return np.fft.irfft(spectrum, size, axis=0)[:n] + gain[0] * line

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from povkit.geometry import turned
 from povkit.plan.crop import required_zoom, shrink_to_fit, zoom_for, zoom_grown_note
 from povkit.types import WarpPlan
 
@@ -29,6 +30,9 @@ def lock_horizon(
     size = plan.frame_size
     corrections = plan.corrections.copy()
     corrections[:, 2] = (1 - amount) * corrections[:, 2] + amount * level_roll
+    # the planned shift is the smooth turn's, in the axes of the roll it was planned with: turn
+    # it with the picture, or the turns would be read in tilted axes and the shake come back
+    corrections[:, :2] = turned(corrections[:, :2], corrections[:, 2] - plan.corrections[:, 2])
     fitted = shrink_to_fit(corrections[:, :3], size, max_zoom)
     notes = list(plan.notes)
     kept = np.abs(fitted[:, 2] - corrections[:, 2]) > 1e-9
