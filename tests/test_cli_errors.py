@@ -118,7 +118,13 @@ def test_a_signal_mid_render_stops_cleanly(
     original = api.render_plan
     monkeypatch.setattr(api, "render_plan", signalled)
     clip = real_clip("stabilize/desk_short.mp4")
-    result, _, err = run_cli("stabilize", clip, "-o", tmp_path / "o.mp4")
+    # a shell starts background jobs with Ctrl-C ignored, and Python keeps that: as a terminal's
+    # foreground job would, take SIGINT as KeyboardInterrupt for this test
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        result, _, err = run_cli("stabilize", clip, "-o", tmp_path / "o.mp4")
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert result == code and f"povkit: {word}; no output was left half-written" in err
     assert list(tmp_path.iterdir()) == []
 
