@@ -7,6 +7,7 @@ instead of 2.2 ms. The pool turns them off while it runs and restores the settin
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -44,6 +45,20 @@ def frame_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
                 cv2.setNumThreads(_opencv_threads)
 
 
+def in_order(
+    pool: ThreadPoolExecutor, calls: Iterable[Callable[[], Result]], *, ahead: int
+) -> Iterator[Result]:
+    """The results of ``calls`` run on ``pool``, in order, with at most ``ahead`` + 1 in flight:
+    memory stays at a few frames, and the thread that feeds ``calls`` keeps the pool busy."""
+    in_flight: deque[Future] = deque()
+    for call in calls:
+        in_flight.append(pool.submit(call))
+        if len(in_flight) > ahead:
+            yield in_flight.popleft().result()
+    while in_flight:
+        yield in_flight.popleft().result()
+
+
 def measure_pairs(
     frames: Iterable[Frame],
     prepare: Callable[[Frame], Prepared],
@@ -56,20 +71,19 @@ def measure_pairs(
     Preparing (downscaling) and measuring both run on a frame pool, so the thread that feeds
     ``frames`` (the decoder) does nothing else; at most a few frames are in flight at once.
     """
-    in_flight: deque[Future] = deque()
 
     def measured(previous: Future, current: Future) -> Result:
         # both were submitted before this pair, so a worker never waits on work still queued
         return measure(previous.result(), current.result())
 
-    previous = None
     with frame_pool(workers) as pool:
-        for frame in frames:
-            current = pool.submit(prepare, frame)
-            if previous is not None:
-                in_flight.append(pool.submit(measured, previous, current))
-                if len(in_flight) > 2 * workers:
-                    yield in_flight.popleft().result()
-            previous = current
-        while in_flight:
-            yield in_flight.popleft().result()
+
+        def pairs() -> Iterator[Callable[[], Result]]:
+            previous = None
+            for frame in frames:
+                current = pool.submit(prepare, frame)
+                if previous is not None:
+                    yield functools.partial(measured, previous, current)
+                previous = current
+
+        yield from in_order(pool, pairs(), ahead=2 * workers)

@@ -16,19 +16,18 @@ wide); nothing here opens files.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import threading
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-from povkit.frame_pool import frame_pool
+from povkit.frame_pool import frame_pool, in_order
 from povkit.geometry import turned
 
 _LOW_BINS = 5
@@ -232,29 +231,22 @@ def stabilization_scores(
         warp = matcher.homography(matcher.features(orig), stab_features)
         return stab_features, _or_nan(_unfolded(warp, shape))
 
-    # SIFT is 90 % of the work: frame pairs go to a frame pool, a few in flight; the steps
-    # between consecutive stabilized frames are matched here as their features come back
-    pending: deque[Future] = deque()
-    previous: _Features | None = None
-
-    def collect() -> None:
-        nonlocal previous
-        features, warp = pending.popleft().result()
-        warps.append(warp)
-        if previous is not None:
-            steps.append(_or_nan(_unfolded(matcher.homography(previous, features), shape)))
-        previous = features
-
-    with frame_pool(workers) as pool:
-        for orig, stab in _lockstep(original, stabilized):
-            index = len(warps) + len(pending)
+    def frame_pairs() -> Iterator[Callable[[], tuple[_Features, np.ndarray]]]:
+        nonlocal shape
+        for index, (orig, stab) in enumerate(_lockstep(original, stabilized)):
             shape = _check_frame(orig, "original", index, shape)
             _check_frame(stab, "stabilized", index, shape)
-            pending.append(pool.submit(frame_pair, orig, stab))
-            if len(pending) > 2 * workers:
-                collect()
-        while pending:
-            collect()
+            yield functools.partial(frame_pair, orig, stab)
+
+    # SIFT is 90 % of the work: frame pairs go to a frame pool, a few in flight; the steps
+    # between consecutive stabilized frames are matched here as their features come back
+    previous: _Features | None = None
+    with frame_pool(workers) as pool:
+        for features, warp in in_order(pool, frame_pairs(), ahead=2 * workers):
+            warps.append(warp)
+            if previous is not None:
+                steps.append(_or_nan(_unfolded(matcher.homography(previous, features), shape)))
+            previous = features
     if shape is None:
         raise ValueError("no frames to score: both videos are empty")
 

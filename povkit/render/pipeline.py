@@ -7,14 +7,14 @@ is written to a temporary name and renamed only when complete; on any failure it
 
 from __future__ import annotations
 
+import functools
 import os
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import av
 import numpy as np
 
-from povkit.frame_pool import frame_pool
+from povkit.frame_pool import frame_pool, in_order
 from povkit.io.video import VideoReader, plane_arrays, yuv420_planes
 from povkit.io.writer import VideoWriter
 from povkit.lens import UndistortedView
@@ -69,26 +69,24 @@ def render_plan(
             crf=crf,
             preset=preset,
         )
+
+        def warps() -> Iterator[Callable[[], av.VideoFrame]]:
+            """One warp per frame (audio packets are copied as the demuxer reaches them)."""
+            submitted = 0
+            for item in reader.frames_and_audio():
+                if isinstance(item, av.Packet):
+                    writer.copy_audio(item)
+                    continue
+                index = min(submitted, len(matrices) - 1)
+                rows = None if row_motions is None else row_motions[index]
+                yield functools.partial(_warped, item, matrices[index], rows, view, width, height)
+                submitted += 1
+
         written = 0
         try:
-            in_flight: deque = deque()
             with frame_pool(workers) as pool:
-                for item in reader.frames_and_audio():
-                    if isinstance(item, av.Packet):
-                        writer.copy_audio(item)
-                        continue
-                    index = min(written + len(in_flight), len(matrices) - 1)
-                    rows = None if row_motions is None else row_motions[index]
-                    in_flight.append(
-                        pool.submit(_warped, item, matrices[index], rows, view, width, height)
-                    )
-                    while len(in_flight) > 2 * workers:
-                        writer.write(in_flight.popleft().result())
-                        written += 1
-                        if on_frame:
-                            on_frame()
-                while in_flight:
-                    writer.write(in_flight.popleft().result())
+                for frame in in_order(pool, warps(), ahead=2 * workers):
+                    writer.write(frame)
                     written += 1
                     if on_frame:
                         on_frame()
