@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from povkit.frame_pool import frame_pool, in_order
-from povkit.geometry import turned
+from povkit.geometry import frame_center, similarity_matrices, turned
 
 _LOW_BINS = 5
 """Frequency bins 1..5 (the 2nd to 6th components, DC excluded) count as the "low" band."""
@@ -470,14 +470,8 @@ def output_pose_deg(
         raise ValueError("every warp is NaN: no frame of the output could be registered")
     w = _fill_gaps(w / w[:, 2:3, 2:3], ok)
 
-    centre = ((width - 1) / 2, (height - 1) / 2)
-    cos, sin = np.cos(path[:, 2]), np.sin(path[:, 2])
-    s = np.zeros((len(path), 3, 3))
-    s[:, 0, 0], s[:, 0, 1], s[:, 1, 0], s[:, 1, 1] = cos, -sin, sin, cos
-    s[:, 0, 2] = centre[0] + path[:, 0] - cos * centre[0] + sin * centre[1]
-    s[:, 1, 2] = centre[1] + path[:, 1] - sin * centre[0] - cos * centre[1]
-    s[:, 2, 2] = 1.0
-    out = w @ s
+    centre = frame_center((width, height))
+    out = w @ similarity_matrices(np.column_stack([path, np.zeros(len(path))]), centre)
 
     shift, jac = _linearize(out, centre)
     angle = np.unwrap(np.arctan2(jac[:, 1, 0] - jac[:, 0, 1], jac[:, 0, 0] + jac[:, 1, 1]))
