@@ -71,6 +71,13 @@ def steps_of(path: np.ndarray) -> np.ndarray:
     return steps
 
 
+def picture_motion(path: np.ndarray) -> np.ndarray:
+    """(N, 4) frame-0 -> frame-t similarities of camera path rows (x, y, angle[, log zoom]): the
+    level turn rolled with the picture, the roll, and no zoom (the filmed zoom is not a turn)."""
+    path = np.asarray(path, dtype=float)
+    return np.column_stack([turned(path[:, :2], path[:, 2]), path[:, 2], np.zeros(len(path))])
+
+
 def turned(shifts: np.ndarray, angles: np.ndarray) -> np.ndarray:
     """(N, 2) ``shifts`` each turned by its angle (radians, image axes: x right, y down)."""
     cos, sin = np.cos(angles), np.sin(angles)

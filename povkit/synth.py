@@ -33,7 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from povkit.geometry import steps_of, turned
+from povkit.geometry import picture_motion, steps_of
 from povkit.types import ImuSamples
 
 GRAVITY = 9.81
@@ -111,7 +111,8 @@ class HeadMotion:
         turned by the current roll."""
         t = np.asarray(t, dtype=np.float64)
         rates = (self.pose(t + _DIFF_STEP_S) - self.pose(t - _DIFF_STEP_S)) / (2 * _DIFF_STEP_S)
-        cos, sin = np.cos(self.pose(t)[..., 2]), np.sin(self.pose(t)[..., 2])
+        roll = self.pose(t)[..., 2]
+        cos, sin = np.cos(roll), np.sin(roll)
         yaw, pitch = rates[..., 0].copy(), rates[..., 1].copy()
         rates[..., 0] = cos * yaw - sin * pitch
         rates[..., 1] = sin * yaw + cos * pitch
@@ -211,15 +212,15 @@ class SynthTruth:
         (-focal * yaw, focal * pitch) turned by that angle. ``which`` is "actual" or
         "intentional" (the stabilization target).
         """
-        pose = self.actual if _check_which(which) == "actual" else self.intentional
-        return content_path_of(pose, self.focal_px)
+        return content_path_of(self._pose(which), self.focal_px)
 
     def content_steps(self, which: str = "actual") -> np.ndarray:
         """(N, 3) frame-to-frame steps of :meth:`content_path` (x, y, angle; row 0 zero): what
         povkit's estimators measure, and sum into a camera path."""
-        pose = self.actual if _check_which(which) == "actual" else self.intentional
-        level = _level_turns(pose, self.focal_px)
-        return steps_of(np.column_stack([level, np.zeros(len(level))]))[:, :3]
+        return steps_of(_level_turns(self._pose(which), self.focal_px))
+
+    def _pose(self, which: str) -> np.ndarray:
+        return self.actual if _check_which(which) == "actual" else self.intentional
 
     def to_json(self) -> dict:
         """Plain JSON types; floats survive the round trip bit for bit."""
@@ -651,8 +652,7 @@ class SyntheticCamera:
 def content_path_of(pose: np.ndarray, focal_px: float) -> np.ndarray:
     """(N, 3) content similarity (x, y, angle) of (N, 3) yaw, pitch, roll poses (module
     docstring): the shift (-focal * yaw, focal * pitch) turned by angle = -roll."""
-    level = _level_turns(pose, focal_px)
-    return np.column_stack([turned(level[:, :2], level[:, 2]), level[:, 2]])
+    return picture_motion(_level_turns(pose, focal_px))[:, :3]
 
 
 def _level_turns(pose: np.ndarray, focal_px: float) -> np.ndarray:

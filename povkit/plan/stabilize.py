@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from povkit.geometry import frame_center, similarity_matrices, similarity_params, turned
+from povkit.geometry import frame_center, picture_motion, similarity_matrices, similarity_params
 from povkit.plan.crop import (
     correction_limits,
     required_zoom,
@@ -55,15 +55,10 @@ def corrections_between(
     shift and roll are corrected.
     """
     center = frame_center(size)
-    warps = similarity_matrices(_picture_motion(smooth), center) @ np.linalg.inv(
-        similarity_matrices(_picture_motion(raw), center)
+    warps = similarity_matrices(picture_motion(smooth), center) @ np.linalg.inv(
+        similarity_matrices(picture_motion(raw), center)
     )
     return similarity_params(warps, center)[:, :3]
-
-
-def _picture_motion(path: np.ndarray) -> np.ndarray:
-    """(N, 4) frame-0 -> frame-t similarities (no zoom) of camera path rows."""
-    return np.column_stack([turned(path[:, :2], path[:, 2]), path[:, 2], np.zeros(len(path))])
 
 
 def check_plan_options(*, method: str, smoothness: float | None, max_zoom: float) -> Smoother:
