@@ -9,7 +9,7 @@ from povkit.cuts.detect import ShotList, detect_shots
 from povkit.cuts.detectors import DETECTORS, Boundary, make_detector
 from povkit.edit import edit_adapter, edit_rate
 from povkit.errors import UsageError
-from povkit.io.outputs import check_output_folder
+from povkit.io.outputs import check_output_folder, removed_on_failure
 from povkit.io.video import probe
 from povkit.progress import progress
 
@@ -41,7 +41,7 @@ def find_cuts(
         shots = detect_shots(path, detector=method, info=info, on_frame=tick)
     written: dict[str, str] = {}
     new_files = {Path(p) for p in (csv, *edits) if p and not Path(p).exists()}
-    try:  # all the outputs asked for, or none of the files this run made
+    with removed_on_failure(new_files):  # (thumbnails clean up after themselves)
         if csv:
             written["csv"] = str(write_csv(shots, csv))
         for edit in edits:
@@ -49,10 +49,6 @@ def find_cuts(
         if images:
             write_thumbnails(shots, images)
             written["images"] = str(images)
-    except BaseException:
-        for path in new_files:
-            path.unlink(missing_ok=True)
-        raise
     return shots, written
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from povkit.cuts.detect import ShotList
 from povkit.edit import SourceClip, build_timeline, edit_rate, write_timeline
 from povkit.errors import UsageError
-from povkit.io.outputs import written_whole
+from povkit.io.outputs import removed_on_failure, written_whole
 from povkit.io.video import VideoReader
 
 THUMBNAIL_WIDTH = 320
@@ -81,27 +81,21 @@ def write_thumbnails(shots: ShotList, folder: str | os.PathLike) -> list[Path]:
     info = shots.info
     wanted = {(first + end - 1) // 2: n for n, (first, end) in enumerate(shots.shot_ranges, 1)}
     height = round(THUMBNAIL_WIDTH * info.height / info.display_width)
-    written: list[Path] = []
-    try:
-        with VideoReader(info.path, info) as reader:
-            for index, frame in enumerate(reader.frames()):
-                number = wanted.get(index)
-                if number is None:
-                    continue
-                picture = cv2.resize(
-                    frame.to_ndarray(format="bgr24"),
-                    (THUMBNAIL_WIDTH, height),
-                    interpolation=cv2.INTER_AREA,
-                )
-                target = folder / f"shot_{number:03d}.jpg"
-                with written_whole(target) as partial:
-                    if not cv2.imwrite(str(partial), np.rot90(picture, info.rotation // 90)):
-                        raise UsageError(f"{target}: could not write the thumbnail here")
-                written.append(target)
-                if len(written) == len(wanted):
-                    break
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    with removed_on_failure() as written, VideoReader(info.path, info) as reader:
+        for index, frame in enumerate(reader.frames()):
+            number = wanted.get(index)
+            if number is None:
+                continue
+            picture = cv2.resize(
+                frame.to_ndarray(format="bgr24"),
+                (THUMBNAIL_WIDTH, height),
+                interpolation=cv2.INTER_AREA,
+            )
+            target = folder / f"shot_{number:03d}.jpg"
+            with written_whole(target) as partial:
+                if not cv2.imwrite(str(partial), np.rot90(picture, info.rotation // 90)):
+                    raise UsageError(f"{target}: could not write the thumbnail here")
+            written.append(target)
+            if len(written) == len(wanted):
+                break
     return written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,6 +38,20 @@ def check_output_folder(path: str | os.PathLike) -> Path:
             f"{path.name[:40]}...: file name longer than {NAME_BYTES} bytes; shorten it"
         )
     return path
+
+
+@contextmanager
+def removed_on_failure(made: Iterable[Path] = ()) -> Iterator[list[Path]]:
+    """Yield a list of the files a step makes (``made`` to start with; the step adds the rest):
+    all of them are deleted again when the step fails or is interrupted, so a command leaves
+    all the outputs asked for or none of the files it made."""
+    files = list(made)
+    try:
+        yield files
+    except BaseException:
+        for path in files:
+            path.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager
