@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -102,10 +103,14 @@ def estimate_camera_motion(
     def measure_visual() -> CameraPath:
         return measure_motion(path, info=info)
 
-    def quick_shifts() -> CameraPath:
-        with progress("syncing the gyro", info.frame_count) as tick:
-            shifts, report = measure_shifts(path, info=info, on_frame=tick)
-        report.warn_if_damaged(info)
+    def quick_shifts(spans: Sequence[tuple[float, float]] | None) -> CameraPath:
+        frames = info.frame_count
+        if spans is not None:
+            frames = round(sum(end - start for start, end in spans) * float(info.average_fps))
+        with progress("syncing the gyro", frames) as tick:
+            shifts, report = measure_shifts(path, info=info, on_frame=tick, spans=spans)
+        if spans is None:  # a pass over some stretches says nothing about the rest
+            report.warn_if_damaged(info)
         return shifts
 
     estimate = estimate_motion(

@@ -126,7 +126,8 @@ def _add_motion(commands) -> None:
         "--source",
         default="auto",
         choices=["auto", "gyro", "visual", "fused"],
-        help="fused gyro if present and trustworthy, else picture (auto); gyro; visual; fused",
+        help="gyro if present and trustworthy, else picture (auto); gyro; visual; fused "
+        "(gyro plus the picture's slow shifts)",
     )
     _add_gyro_options(p)
     p.add_argument("--save", help="also write the motion to FILE.npz, for stabilize --motion")

@@ -8,6 +8,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from povkit.io.telemetry import read_telemetry
+from povkit.io.video import probe
 from povkit.motion.gyro import Orientation, gyro_camera_path, picture_orientation, still_bias
 from povkit.motion.shift import measure_shifts
 from povkit.motion.source import ORIENTATION_SOURCE, estimate_motion
@@ -96,7 +97,7 @@ def _estimate(monkeypatch, imu: ImuSamples, quick: CameraPath, source: str = "au
         calls["visual"] += 1
         return quick
 
-    def shifts() -> CameraPath:
+    def shifts(spans) -> CameraPath:
         calls["quick"] += 1
         return quick
 
@@ -145,7 +146,11 @@ def test_max_walk_follows_its_orientation_records(real_clip):
     def no_visual() -> CameraPath:
         raise AssertionError("the full picture pass should not run")
 
-    estimate = estimate_motion(path, no_visual, lambda: quick)
+    def sync_points(spans) -> CameraPath:  # the quick pass over the sync points only
+        assert spans is not None
+        return measure_shifts(path, spans=spans)[0]
+
+    estimate = estimate_motion(path, no_visual, sync_points, info=probe(path))
     assert estimate.source == ORIENTATION_SOURCE and estimate.in_camera_stabilized
     assert estimate.sync_confidence > 0.7
     assert 250 < estimate.focal_px < 400  # measured 313 px: a 94 degree wide view at 848 px

@@ -104,9 +104,32 @@ def test_motion_and_stabilize_use_a_sidecar_gyro_log(clip, capsys, tmp_path):
     visual = _json(capsys, "motion", video, "--source", "visual")
     assert visual["source"] == "visual" and visual["gyro_offset_ms"] is None
     given = _json(capsys, "motion", video, "--gyro-offset", "80")
-    assert given["gyro_offset_ms"] == 80 and given["source"] == "fused"
+    assert given["gyro_offset_ms"] == 80 and given["source"] == "gyro"
     result = _json(capsys, "stabilize", video, "-o", tmp_path / "out.mp4")
-    assert result["source"] == "fused" and result["warnings"] == []
+    assert result["source"] == "gyro" and result["warnings"] == []
+
+
+def test_a_long_clip_syncs_on_its_sync_points(tmp_path, monkeypatch):
+    """A clip long enough for sync points is synced on them alone (about a third of its
+    frames), to the same millisecond."""
+    motion = {"seconds": 10.0, "width": 192, "height": 108}
+    video = tmp_path / "long.mp4"
+    write_synthetic_clip(video, seed=SEED, **motion)
+    truth = head_camera_motion(seed=SEED, gyro_offset_ms=-123.4, gyro_noise=0.01, **motion)
+    write_plain_csv(tmp_path / "long.csv", truth.gyro)
+    passes = []
+    measure = measure_shifts
+
+    def counted(path, **options):
+        passes.append(options.get("spans"))
+        return measure(path, **options)
+
+    monkeypatch.setattr("povkit.api.measure_shifts", counted)
+    estimate = estimate_camera_motion(video)
+    assert estimate.source == "gyro"
+    assert estimate.gyro_offset_ms == pytest.approx(-123.4, abs=1.0)
+    assert len(passes) == 1 and len(passes[0]) == 3
+    assert sum(end - start for start, end in passes[0]) <= 0.5 * motion["seconds"]
 
 
 def test_no_telemetry_or_a_short_log_falls_back_with_one_warning(clip, capsys, tmp_path):
@@ -173,7 +196,7 @@ def test_truncated_gpmd_track_falls_back(real_clip, capsys, tmp_path):
 def test_karma_drone_syncs(real_clip):
     """Acceptance 3: the Karma clip syncs with gyro and picture motion correlated >= 0.8."""
     estimate = estimate_camera_motion(real_clip("gyro/gopro_karma_drone.mp4"))
-    assert estimate.source == "fused" and not estimate.in_camera_stabilized
+    assert estimate.source == "gyro" and not estimate.in_camera_stabilized
     assert estimate.sync_confidence >= 0.8
     # measured: about -15 ms (gyro clock behind the video), +-1 frame (33 ms)
     assert -50 < estimate.gyro_offset_ms < 20

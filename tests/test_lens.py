@@ -224,7 +224,7 @@ def test_undistort_keeps_every_frame_and_leaves_no_black_border(clip, tmp_path, 
     result = json.loads(text)
     lens, _ = find_lens(clip, probe(clip), profile)
     assert result["undistorted_scale"] == round(undistorted_view(lens).scale, 4)
-    assert result["source"] == "fused" and result["lens"]["fx"] == 190.0
+    assert result["source"] == "gyro" and result["lens"]["fx"] == 190.0
     with VideoReader(clip) as original, VideoReader(out) as made:
         before = [frame.pts for frame in original.frames()]
         frames = list(made.frames())

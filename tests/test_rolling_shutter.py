@@ -83,7 +83,7 @@ def test_rolling_shutter_correction_removes_most_of_the_wobble(clip, tmp_path, c
     plain_result = json.loads(capsys.readouterr().out)
     fixed = _stabilize(video, tmp_path / "rs.mp4", "--rolling-shutter", READOUT_MS)
     result = json.loads(capsys.readouterr().out)
-    assert result["source"] == "fused" and result["warnings"] == []
+    assert result["source"] == "gyro" and result["warnings"] == []
     assert result["gyro_offset_ms"] == pytest.approx(MOTION["gyro_offset_ms"], abs=1.5)
     assert result["zoom"] >= plain_result["zoom"]  # room for the rows' motion
     before, after = wobble(plain), wobble(fixed)

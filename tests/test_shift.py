@@ -16,3 +16,23 @@ def test_shifts_are_repeatable_and_follow_the_truth(tmp_path):
     np.testing.assert_array_equal(first.params, again.params)
     step_error = np.diff(first.params[:, :2] - truth.content_path("actual")[:, :2], axis=0)
     assert np.sqrt(np.mean(step_error**2)) < 0.5  # pixels per frame, RMS
+
+
+def test_sync_points_decode_only_their_frames(tmp_path):
+    """A pass over some spans gives the whole clip's frame times, and in the spans the very
+    steps the whole pass measures; outside them nothing is measured."""
+    clip = tmp_path / "walk.mp4"
+    write_synthetic_clip(clip, seconds=4, width=320, height=180, seed=3)
+    whole, _ = measure_shifts(clip)
+    spans = [(0.5, 1.0), (2.5, 3.2)]
+    measured = []
+    some, _ = measure_shifts(clip, spans=spans, on_frame=lambda: measured.append(1))
+    np.testing.assert_array_equal(some.times.pts, whole.times.pts)
+    seconds = whole.times.seconds
+    inside = np.zeros(len(seconds), dtype=bool)
+    for start, end in spans:  # each span's first frame has no step from a measured frame
+        span = np.flatnonzero((seconds >= start - 1e-6) & (seconds <= end + 1e-6))
+        inside[span[1:]] = True
+    np.testing.assert_array_equal(some.valid, inside & whole.valid)
+    np.testing.assert_allclose(some.steps[inside, :2], whole.steps[inside, :2], atol=1e-9)
+    assert len(measured) == inside.sum() + len(spans)

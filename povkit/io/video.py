@@ -19,7 +19,7 @@ import av.error
 import numpy as np
 
 from povkit.errors import InputError, log
-from povkit.types import VideoInfo
+from povkit.types import FrameTimes, VideoInfo
 
 DECODE_ERRORS = (av.error.InvalidDataError, av.error.EOFError, av.error.PatchWelcomeError)
 
@@ -179,6 +179,27 @@ def _scan(container, stream, path) -> tuple[av.VideoFrame, np.ndarray]:
     return first, np.diff(np.sort(np.array(pts, dtype=np.int64)))
 
 
+def packet_times(path: str | os.PathLike, info: VideoInfo) -> FrameTimes | None:
+    """Every frame's presentation time from the container's packets, without decoding (a
+    demux pass reads a minute of video in well under a second); None where some packet has no
+    PTS or two share one, so that only decoding can tell the frames' times."""
+    stamps = []
+    with _open_input(path) as container:
+        try:
+            for packet in container.demux(main_video(container)):
+                if packet.size == 0:  # the demuxer's empty end-of-stream packet
+                    continue
+                if packet.pts is None:
+                    return None
+                stamps.append(packet.pts)
+        except DECODE_ERRORS:
+            return None
+    pts = np.sort(np.array(stamps, dtype=np.int64))
+    if len(pts) < 2 or np.any(np.diff(pts) <= 0):
+        return None
+    return FrameTimes(pts, info.time_base)
+
+
 def _duration_s(container, stream) -> float:
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
@@ -240,6 +261,18 @@ class VideoReader:
     def frames(self) -> Iterator[av.VideoFrame]:
         yield from self._demux(with_audio=False)
 
+    def frames_between(self, first_pts: int, last_pts: int) -> Iterator[av.VideoFrame]:
+        """The frames from PTS ``first_pts`` to ``last_pts`` (inclusive): seeks to the key
+        frame before the first and decodes from there, so a few seconds of a long clip cost a
+        few seconds of decoding."""
+        self._container.seek(first_pts, stream=self.video, backward=True)
+        self._last_pts = None
+        for frame in self._demux(with_audio=False):
+            if frame.pts > last_pts:
+                break
+            if frame.pts >= first_pts:
+                yield frame
+
     def frames_and_audio(self) -> Iterator[av.VideoFrame | av.Packet]:
         yield from self._demux(with_audio=self.audio is not None)
 
@@ -295,10 +328,14 @@ def luma(frame: av.VideoFrame) -> np.ndarray:
 
 
 def luma_frames(
-    reader: VideoReader, pts: list[int], on_frame: Callable[[], None] | None = None
+    reader: VideoReader,
+    pts: list[int],
+    on_frame: Callable[[], None] | None = None,
+    frames: Iterator[av.VideoFrame] | None = None,
 ) -> Iterator[np.ndarray]:
-    """The grey picture of each frame ``reader`` decodes, appending its PTS to ``pts``."""
-    for frame in reader.frames():
+    """The grey picture of each frame ``reader`` decodes (or of ``frames``, some of them),
+    appending its PTS to ``pts``."""
+    for frame in reader.frames() if frames is None else frames:
         pts.append(frame.pts)
         if on_frame:
             on_frame()

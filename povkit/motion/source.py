@@ -1,8 +1,9 @@
 """Which camera motion to use: the gyro's (synced to the picture), the picture's, or both.
 
 The gyro path needs the picture only to find the clock offset and the lens scale, so these
-are measured on a quick pass of global shifts (``motion.shift``); the full visual pass runs
-only when the gyro is off, missing or untrustworthy. A clip stabilized in camera no longer moves
+are measured on a quick pass of global shifts (``motion.shift``), and on a long clip only at a
+few sync points (``motion.sync.sync_spans``); the full visual pass runs only when the gyro is
+off, missing or untrustworthy. A clip stabilized in camera no longer moves
 as its gyro turns: its path comes from the camera's own orientation records (GoPro CORI and
 IORI) where they match the picture's quick shifts, from the full visual pass otherwise. Every
 fallback to the picture is one warning line that says why.
@@ -11,7 +12,7 @@ fallback to the picture is one warning line that says why.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from povkit.errors import UsageError, log
 from povkit.geometry import path_from_steps
 from povkit.io.telemetry import TelemetryError, check_coverage, find_telemetry, read_telemetry
 from povkit.motion.gyro import (
+    Orientation,
     frame_rotations,
     gyro_camera_path,
     integrate_orientation,
@@ -33,20 +35,24 @@ from povkit.motion.gyro import (
 from povkit.motion.sync import (
     IN_CAMERA_SETTING,
     TRUSTED_CORRELATION,
+    SyncResult,
     estimate_sync,
     in_camera_stabilization,
     match_frames,
     shaken,
     sync_at,
+    sync_spans,
 )
 from povkit.types import CameraPath, ImuSamples, MotionEstimate, VideoInfo
 
 SOURCES = ("auto", "gyro", "visual", "fused")
 """gyro: the gyro's rotation alone; fused: the gyro's, with the picture's slow shifts (travel
-and parallax, which a gyro cannot see); auto: fused when the gyro is present and trustworthy,
-else the picture's motion (visual). On a clip stabilized in camera, auto and gyro take the
-camera's orientation records alone and fused adds the picture's slow shifts to them (on the MAX
-walk: stability 0.783 alone, 0.748 fused, 0.750 from the picture)."""
+and parallax, which a gyro cannot see; every frame's shift must be measured for it, so a long
+clip cannot be synced on sync points alone); auto: the gyro's when it is present and
+trustworthy, else the picture's motion (visual). On the Karma drone clip the gyro alone scored
+stability 0.649, fused 0.637, the picture 0.644. On a clip stabilized in camera, auto and gyro
+take the camera's orientation records alone and fused adds the picture's slow shifts to them
+(on the MAX walk: stability 0.783 alone, 0.748 fused, 0.750 from the picture)."""
 
 SEARCH_S = 1.0
 """Gyro clock offsets up to this far either way are searched."""
@@ -62,7 +68,9 @@ FOCAL_WIDTHS = (0.1, 10.0)
 fits one outside means the log's rates are off by a factor, e.g. degrees/s read as rad/s."""
 
 Measure = Callable[[], CameraPath]
-"""A pass over the picture: the full visual estimator, or the quick shift pass for sync."""
+"""A pass over the picture: the full visual estimator."""
+MeasureSpans = Callable[[Sequence[tuple[float, float]] | None], CameraPath]
+"""The quick shift pass for the sync: over the given (start, end) seconds only, or all."""
 
 
 MAX_READOUT_MS = 100.0
@@ -95,7 +103,7 @@ def check_motion_options(
 def estimate_motion(
     video: str | Path,
     measure_visual: Measure,
-    measure_shifts: Measure,
+    measure_shifts: MeasureSpans,
     *,
     gyro: str = "auto",
     source: str = "auto",
@@ -121,8 +129,16 @@ def estimate_motion(
         if warn_without_telemetry or source != "auto":
             return _visual_instead(measure_visual, f"{video}: no motion telemetry found")
         return MotionEstimate(measure_visual(), "visual")
+    whole = source == "fused" or info is None  # fusion needs every frame's shift
     return _from_gyro(
-        imu, measure_visual, measure_shifts, source, gyro_offset_ms, readout_ms / 1000, aspect
+        imu,
+        measure_visual,
+        measure_shifts,
+        None if whole else info.duration_s,
+        source,
+        gyro_offset_ms,
+        readout_ms / 1000,
+        aspect,
     )
 
 
@@ -134,25 +150,38 @@ def _visual_instead(measure_visual: Measure, why: str, *notes: str) -> MotionEst
 def _from_gyro(
     imu: ImuSamples,
     measure_visual: Measure,
-    measure_quick: Measure,
+    measure_shifts: MeasureSpans,
+    duration_s: float | None,
     source: str,
     offset_ms: float | None,
     readout_s: float,
     aspect: float,
 ) -> MotionEstimate:
+    """The gyro's path, synced on the picture's shifts at the sync points of a clip
+    ``duration_s`` long (``povkit.motion.sync.sync_spans``), or over the whole clip where it is
+    short, where ``duration_s`` is None, or where the sync points do not match the gyro."""
     if imu.stabilized_in_camera:  # the file says so: no need to sync the gyro
-        return _from_records(imu, measure_visual, measure_quick, source, aspect, IN_CAMERA_SETTING)
+        return _from_records(
+            imu, measure_visual, measure_shifts, duration_s, source, aspect, IN_CAMERA_SETTING
+        )
     imu = replace(imu, gyro=imu.gyro - still_bias(imu))
-    quick = measure_quick()
+    spans = None if duration_s is None else sync_spans(imu.times, imu.gyro[:, :2], duration_s)
+    quick = measure_shifts(spans)
     seconds = quick.times.seconds
     try:  # before any offset is known, the log must at least reach within the search range
         check_coverage(imu, seconds[0], seconds[-1], slack_s=SEARCH_S)
     except TelemetryError as exc:
         return _visual_instead(measure_visual, str(exc))
-    if offset_ms is None:
-        sync = estimate_sync(imu, quick, search_s=SEARCH_S, readout_s=readout_s, aspect=aspect)
-    else:
-        sync = sync_at(imu, quick, offset_ms / 1000, readout_s=readout_s, aspect=aspect)
+
+    def synced(quick: CameraPath) -> SyncResult:
+        if offset_ms is not None:
+            return sync_at(imu, quick, offset_ms / 1000, readout_s=readout_s, aspect=aspect)
+        return estimate_sync(imu, quick, search_s=SEARCH_S, readout_s=readout_s, aspect=aspect)
+
+    sync = synced(quick)
+    if not sync.trusted and spans is not None:  # the sync points missed: try the whole clip
+        quick = measure_shifts(None)
+        sync = synced(quick)
     figures = {
         "gyro_offset_ms": sync.offset_s * 1000,
         "sync_confidence": sync.confidence,
@@ -161,7 +190,10 @@ def _from_gyro(
     }
     reason = in_camera_stabilization(imu, sync)
     if reason:
-        return _from_records(imu, measure_visual, lambda: quick, source, aspect, reason, figures)
+        measured = quick  # the whole clip's shifts: a sync that fails has measured them all
+        return _from_records(
+            imu, measure_visual, lambda _: measured, None, source, aspect, reason, figures
+        )
     if not sync.trusted:
         if offset_ms is not None:
             why = (
@@ -198,7 +230,7 @@ def _from_gyro(
         offset_s=offsets,
         readout_s=readout_s,
     )
-    if source != "gyro":
+    if source == "fused":
         path = fuse_paths(path, quick)
     roll = level_roll(imu)
     if roll is not None:
@@ -212,7 +244,8 @@ def _from_gyro(
 def _from_records(
     imu: ImuSamples,
     measure_visual: Measure,
-    measure_quick: Measure,
+    measure_shifts: MeasureSpans,
+    duration_s: float | None,
     source: str,
     aspect: float,
     reason: str,
@@ -220,7 +253,8 @@ def _from_records(
 ) -> MotionEstimate:
     """Camera path of a clip stabilized in camera (``reason``), as its picture turns: from the
     camera's own orientation records where they are one per frame and match the picture's
-    quick shifts, else the picture's motion with one warning line (and the sync ``figures``)."""
+    quick shifts (at sync points, as in :func:`_from_gyro`), else the picture's motion with one
+    warning line (and the sync ``figures``)."""
     note = f"stabilized in camera: {reason}"
 
     def instead(why: str, figures: dict) -> MotionEstimate:
@@ -231,17 +265,34 @@ def _from_records(
     records = (imu.orientation_times, imu.camera_orientation, imu.image_orientation)
     if any(record is None for record in records):
         return instead("the file has no orientation records (CORI, IORI) to follow it", figures)
-    quick = measure_quick()
-    seconds = quick.times.seconds
-    if not _one_per_frame(imu, seconds):
-        why = f"its orientation records are not one per frame (of {len(seconds)})"
+    spans = None
+    if duration_s is not None:  # sync points where the picture turned fastest
+        times = imu.orientation_times
+        own = picture_orientation(imu.camera_orientation, imu.image_orientation, times)
+        rates = frame_rotations(own, times)[:, :2] / np.median(np.diff(times))
+        spans = sync_spans(times, rates, duration_s)
+
+    def matched(quick: CameraPath) -> tuple[Orientation, SyncResult] | None:
+        """The records at ``quick``'s frames and how they match it; None: not one per frame."""
+        seconds = quick.times.seconds
+        if not _one_per_frame(imu, seconds):
+            return None
+        frames = len(seconds)
+        orientation = picture_orientation(
+            imu.camera_orientation[:frames], imu.image_orientation[:frames], seconds
+        )
+        turned = np.cumsum(frame_rotations(orientation, seconds)[:, :2], axis=0)
+        return orientation, match_frames(turned, quick, aspect)
+
+    quick = measure_shifts(spans)
+    result = matched(quick)
+    if spans is not None and (result is None or not result[1].trusted):
+        quick = measure_shifts(None)  # the sync points missed: try the whole clip
+        result = matched(quick)
+    if result is None:
+        why = f"its orientation records are not one per frame (of {len(quick)})"
         return instead(why, figures)
-    frames = len(seconds)
-    orientation = picture_orientation(
-        imu.camera_orientation[:frames], imu.image_orientation[:frames], seconds
-    )
-    turned = np.cumsum(frame_rotations(orientation, seconds)[:, :2], axis=0)
-    match = match_frames(turned, quick, aspect)
+    orientation, match = result
     figures = {"sync_confidence": match.confidence, "focal_px": match.focal_px}
     if not match.trusted:
         why = (

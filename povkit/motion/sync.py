@@ -12,6 +12,7 @@ peak is the confidence, and the least-squares scale is the lens's central focal 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,13 @@ SHAKE_RAD_S = 0.05
 """Fast turning (rad/s RMS) below which a camera counts as still for the sync."""
 DRIFT_MIN_S = 20.0
 """Clips at least this long get an offset at each end, for slow clock drift."""
+SPAN_S = 1.5
+"""Seconds of picture measured at each sync point of a long clip."""
+SPAN_EVERY_S = 20.0
+"""A long clip gets a sync point per this many seconds (at least ``MIN_SPANS``)..."""
+MIN_SPANS = 3
+SPANS_SHARE = 0.5
+"""...unless they would cover more than this share of it: then the whole clip is measured."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,27 @@ def _high_pass(signal: np.ndarray, window: int) -> np.ndarray:
     return signal - uniform_filter1d(signal, window, axis=0, mode="nearest")
 
 
+def _runs(rows: np.ndarray, window: int) -> list[slice]:
+    """Stretches of frames that ``rows`` (sorted frame indices) cover, split where more than
+    ``window`` frames are missing: the few-second spans of a sync-point pass
+    (``povkit.motion.shift``), whereas a few bridged frames within a span are filtered through."""
+    if not len(rows):
+        return []
+    cuts = np.flatnonzero(np.diff(rows) > window)
+    starts, ends = rows[np.r_[0, cuts + 1]], rows[np.r_[cuts, len(rows) - 1]] + 1
+    return [slice(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def _high_pass_runs(
+    signal: np.ndarray, runs: list[slice], rows: np.ndarray, window: int
+) -> np.ndarray:
+    """``signal`` high-passed over each of ``runs`` on its own, at ``rows``."""
+    passed = np.zeros_like(signal)
+    for run in runs:
+        passed[run] = _high_pass(signal[run], window)
+    return passed[rows]
+
+
 class _Matcher:
     """Correlation of picture steps with (yaw, pitch) turns as a function of the offset: ``turned``
     is how far the camera had turned (radians, cumulative) at each of ``turn_times``."""
@@ -74,7 +103,8 @@ class _Matcher:
         rate = (len(self.times) - 1) / max(self.times[-1] - self.times[0], 1e-9)
         self.window = max(3, int(round(HIGH_PASS_S * rate)) | 1)
         self.rows = rows
-        self.picture = _high_pass(visual.steps[:, :2], self.window)[rows]
+        self.runs = _runs(rows, self.window)
+        self.picture = _high_pass_runs(visual.steps[:, :2], self.runs, rows, self.window)
 
     def turns(self, offset_s: float) -> np.ndarray:
         at = self.times + offset_s
@@ -82,7 +112,7 @@ class _Matcher:
         content = np.column_stack(
             [-np.diff(turned[0], prepend=0), self.aspect * np.diff(turned[1], prepend=0)]
         )
-        return _high_pass(content, self.window)[self.rows]
+        return _high_pass_runs(content, self.runs, self.rows, self.window)
 
     def correlation(self, offset_s: float) -> float:
         turns = self.turns(offset_s)
@@ -184,12 +214,47 @@ def estimate_sync(
     return SyncResult(float(np.mean(ends)), result.confidence, result.focal_px, drift, middle)
 
 
+def sync_spans(
+    times: np.ndarray, rates: np.ndarray, duration_s: float
+) -> list[tuple[float, float]] | None:
+    """Where the sync should measure the picture, as (start, end) seconds of video, for a
+    camera that turned at ``rates`` (yaw and pitch, rad/s) at ``times``; None: the whole clip
+    (a short one).
+
+    Like Gyroflow's sync points, a long clip is synced on short stretches spread over it: in
+    each of equal parts, the ``SPAN_S`` where the camera turned fastest (high-passed as the sync
+    compares), since sharp shake is what pins the offset down (on the Karma drone clip, the
+    correlation of 0.90 comes from its last second; elsewhere it is 0.2-0.3).
+    """
+    count = max(MIN_SPANS, math.ceil(duration_s / SPAN_EVERY_S))
+    if count * SPAN_S > SPANS_SHARE * duration_s or len(times) < 2:
+        return None
+    energy = (_fast(times, rates) ** 2).sum(axis=1)
+    steps = 0.5 * (energy[1:] + energy[:-1]) * np.diff(times)
+    cumulative = np.concatenate([[0.0], np.cumsum(steps)])
+    spans = []
+    for part in range(count):
+        starts = np.arange(
+            part * duration_s / count, (part + 1) * duration_s / count - SPAN_S + 1e-9, 0.05
+        )
+        turned = np.interp(starts + SPAN_S, times, cumulative) - np.interp(
+            starts, times, cumulative
+        )
+        best = float(starts[int(np.argmax(turned))])
+        spans.append((best, best + SPAN_S))
+    return spans
+
+
+def _fast(times: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """``rates`` sampled at ``times`` with slow turning taken out, as the sync compares them."""
+    rate = (len(times) - 1) / max(float(times[-1] - times[0]), 1e-9)
+    return _high_pass(rates, max(3, int(round(HIGH_PASS_S * rate)) | 1))
+
+
 def shaken(imu: ImuSamples) -> bool:
     """Whether the gyro saw enough fast turning (above ``SHAKE_RAD_S`` RMS after the same
     high-pass as the sync) for a missing match with the picture to mean anything."""
-    rate = (len(imu.times) - 1) / max(float(imu.times[-1] - imu.times[0]), 1e-9)
-    window = max(3, int(round(HIGH_PASS_S * rate)) | 1)
-    fast = _high_pass(imu.gyro[:, :2], window)
+    fast = _fast(imu.times, imu.gyro[:, :2])
     return float(np.sqrt((fast**2).sum(axis=1).mean())) > SHAKE_RAD_S
 
 
