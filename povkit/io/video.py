@@ -187,7 +187,7 @@ def packet_times(path: str | os.PathLike, info: VideoInfo) -> FrameTimes | None:
     with _open_input(path) as container:
         try:
             for packet in container.demux(main_video(container)):
-                if packet.size == 0:  # the demuxer's empty end-of-stream packet
+                if packet.size == 0 or packet.is_discard:  # end of stream; before an edit list
                     continue
                 if packet.pts is None:
                     return None
