@@ -36,6 +36,12 @@ def minimum_jerk(s: np.ndarray) -> np.ndarray:
     return s**3 * (10 - 15 * s + 6 * s**2)
 
 
+def _minimum_jerk_slope(s: np.ndarray) -> np.ndarray:
+    """d minimum_jerk / d s: 30 s^2 (1 - s)^2 within the move, 0 outside."""
+    inside = np.clip(s, 0.0, 1.0)
+    return 30 * inside**2 * (1 - inside) ** 2
+
+
 def move_steps(
     path: np.ndarray,
     times: np.ndarray,
@@ -109,6 +115,15 @@ def _fit_steps(
             out = out + height * minimum_jerk((t - onset) / duration)
         return out
 
+    def jacobian(p: np.ndarray) -> np.ndarray:
+        """d model / d p, exact: a finite-difference one costs a model per parameter."""
+        columns = [baseline]
+        for onset, duration, height in p[terms:].reshape(-1, 3):
+            s = (t - onset) / duration
+            slope = height * _minimum_jerk_slope(s) / duration  # d/dt of the step
+            columns.append(np.column_stack([-slope, -slope * s, minimum_jerk(s)]))
+        return np.hstack(columns)
+
     for count in range(1, MAX_STEPS + 1):
         left = y - model(params) + baseline @ params[:terms]
         onset, duration, coef = _grid_step(t, baseline, left)
@@ -116,7 +131,7 @@ def _fit_steps(
         lower = [-np.inf] * terms + [t[0] - span, MIN_MOVE_S, -np.inf] * count
         upper = [np.inf] * terms + [t[-1], MAX_MOVE_S, np.inf] * count
         start = np.clip(start, lower, upper)
-        params = least_squares(lambda p: model(p) - y, start, bounds=(lower, upper)).x
+        params = least_squares(lambda p: model(p) - y, start, jac=jacobian, bounds=(lower, upper)).x
         if np.sqrt(np.mean((model(params) - y) ** 2)) <= tolerance:
             return [tuple(map(float, step)) for step in params[terms:].reshape(-1, 3)]
     return []
