@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from povkit.api import stabilize
-from povkit.io.video import probe
+from povkit.io.video import VideoReader, luma, probe
 
 
 def _frame_times(path):
@@ -51,6 +51,24 @@ def test_packed_b_frames_keep_their_times(tmp_path, real_clip):
     expected = (1 + np.arange(270)) * 125 / 2997
     assert result.frames == len(times_out) == 270
     np.testing.assert_allclose(times_out, expected, atol=1e-6)
+
+
+def _pts_and_luma(path, *, for_analysis):
+    with VideoReader(path, for_analysis=for_analysis) as reader:
+        frames = [(frame.pts, luma(frame).astype(np.int16)) for frame in reader.frames()]
+        return [pts for pts, _ in frames], [picture for _, picture in frames], reader.report
+
+
+@pytest.mark.parametrize("name", ["stabilize/park_walk.mp4", "cuts/megamind.avi"])
+def test_analysis_decode_skips_deblocking_but_keeps_every_frame_and_time(real_clip, name):
+    clip = real_clip(name)
+    pts, pictures, report = _pts_and_luma(clip, for_analysis=False)
+    fast_pts, fast_pictures, fast_report = _pts_and_luma(clip, for_analysis=True)
+    assert fast_pts == pts and fast_report == report
+    error = [np.abs(a - b).mean() for a, b in zip(pictures, fast_pictures, strict=True)]
+    assert max(error) < 4  # grey levels: park_walk.mp4 drifts by 2.5 at most within a GOP
+    if name.endswith(".mp4"):  # H.264 deblocks in the loop; MPEG-4 part 2 has nothing to skip
+        assert max(error) > 0
 
 
 def test_probe_reads_what_matters(real_clip):

@@ -208,6 +208,12 @@ def _duration_s(container, stream) -> float:
     return 0.0
 
 
+ANALYSIS_DECODE = {"skip_loop_filter": "all"}
+"""Decoder options for the gyro sync's shift pass: without deblocking, H.264 decodes up to a
+third faster and the sync moves by 0.02 ms. Not for tracking or cut detection (measured: it cost
+stove_dog 0.04 stability and sintel a checked cut), nor for rendering or scoring."""
+
+
 @dataclass
 class ReadReport:
     """What a pass over a file managed to read, for the one-line warning about damage."""
@@ -238,13 +244,19 @@ class VideoReader:
 
     Use as a context manager. ``frames()`` yields decoded frames only; ``frames_and_audio()``
     also yields the audio packets in demux order so a writer can copy them unchanged.
+    ``for_analysis`` decodes without the in-loop deblocking filter: frames for measuring, not
+    for showing (see ``ANALYSIS_DECODE``).
     """
 
-    def __init__(self, path: str | os.PathLike, info: VideoInfo | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike, info: VideoInfo | None = None, *, for_analysis: bool = False
+    ) -> None:
         self.info = info or probe(path)
         self._container = _open_input(path)
         self.video = main_video(self._container)
         self.video.thread_type = "AUTO"
+        if for_analysis:
+            self.video.codec_context.options = dict(ANALYSIS_DECODE)
         self.audio = self._container.streams.audio[0] if self._container.streams.audio else None
         self.report = ReadReport()
         self._last_pts: int | None = None

@@ -44,7 +44,7 @@ def measure_shifts(
     (``povkit.io.video.packet_times``): the path covers every frame, and the steps outside the
     spans are invalid. Otherwise the whole clip is measured.
     """
-    with VideoReader(path, info) as reader:
+    with VideoReader(path, info, for_analysis=True) as reader:
         info = reader.info
         size = analysis_size(info, width)
         times = packet_times(path, info) if spans else None
