@@ -59,7 +59,8 @@ class SyncResult:
 
 
 def _high_pass(signal: np.ndarray, window: int) -> np.ndarray:
-    return signal - uniform_filter1d(signal, window, axis=0, mode="nearest")
+    """``signal`` less its moving average over ``window`` frames (frames along axis -2)."""
+    return signal - uniform_filter1d(signal, window, axis=-2, mode="nearest")
 
 
 def _runs(rows: np.ndarray, window: int) -> list[slice]:
@@ -76,11 +77,16 @@ def _runs(rows: np.ndarray, window: int) -> list[slice]:
 def _high_pass_runs(
     signal: np.ndarray, runs: list[slice], rows: np.ndarray, window: int
 ) -> np.ndarray:
-    """``signal`` high-passed over each of ``runs`` on its own, at ``rows``."""
+    """``signal`` (frames along axis -2) high-passed over each of ``runs`` on its own, at
+    ``rows``."""
     passed = np.zeros_like(signal)
     for run in runs:
-        passed[run] = _high_pass(signal[run], window)
-    return passed[rows]
+        passed[..., run, :] = _high_pass(signal[..., run, :], window)
+    return passed[..., rows, :]
+
+
+CHUNK_VALUES = 2_000_000
+"""Offsets are scored together in batches of about this many values (frames x offsets)."""
 
 
 class _Matcher:
@@ -106,27 +112,39 @@ class _Matcher:
         self.runs = _runs(rows, self.window)
         self.picture = _high_pass_runs(visual.steps[:, :2], self.runs, rows, self.window)
 
-    def turns(self, offset_s: float) -> np.ndarray:
-        at = self.times + offset_s
-        turned = [np.interp(at, self.turn_times, self.turned[:, axis]) for axis in (0, 1)]
-        content = np.column_stack(
-            [-np.diff(turned[0], prepend=0), self.aspect * np.diff(turned[1], prepend=0)]
+    def turns(self, offsets_s: np.ndarray) -> np.ndarray:
+        """(offsets, rows, 2): the content motion the turns give at each offset, high-passed."""
+        at = self.times[None, :] + np.asarray(offsets_s, dtype=float)[:, None]
+        yaw, pitch = (np.interp(at, self.turn_times, self.turned[:, axis]) for axis in (0, 1))
+        content = np.stack(
+            [-np.diff(yaw, axis=1, prepend=0), self.aspect * np.diff(pitch, axis=1, prepend=0)],
+            axis=-1,
         )
         return _high_pass_runs(content, self.runs, self.rows, self.window)
 
+    def correlations(self, offsets_s: np.ndarray) -> np.ndarray:
+        """Correlation of the picture's steps with the turns at each of ``offsets_s``."""
+        chunk = max(1, CHUNK_VALUES // len(self.times))
+        scores = []
+        picture_energy = (self.picture**2).sum()
+        for start in range(0, len(offsets_s), chunk):
+            turns = self.turns(offsets_s[start : start + chunk])
+            norm = np.sqrt((turns**2).sum(axis=(1, 2)) * picture_energy)
+            cross = (turns * self.picture).sum(axis=(1, 2))
+            scores.append(np.where(norm > 0, cross / np.maximum(norm, 1e-300), 0.0))
+        return np.concatenate(scores)
+
     def correlation(self, offset_s: float) -> float:
-        turns = self.turns(offset_s)
-        norm = np.sqrt((turns**2).sum() * (self.picture**2).sum())
-        return float((turns * self.picture).sum() / norm) if norm > 0 else 0.0
+        return float(self.correlations(np.array([offset_s]))[0])
 
     def focal(self, offset_s: float) -> float:
-        turns = self.turns(offset_s)
+        turns = self.turns(np.array([offset_s]))[0]
         return float((turns * self.picture).sum() / max((turns**2).sum(), 1e-12))
 
     def peak(self, center: float, half_width: float, step: float) -> tuple[float, float]:
         """Best offset on a grid around ``center``, refined by a parabola through its top."""
         grid = center + np.arange(-half_width, half_width + step / 2, step)
-        scores = np.array([self.correlation(t) for t in grid])
+        scores = self.correlations(grid)
         best = int(np.argmax(scores))
         if 0 < best < len(grid) - 1:
             left, top, right = scores[best - 1 : best + 2]
