@@ -1,4 +1,4 @@
-"""Zero-phase filters by FFT (povkit.plan.filters) against the scipy.signal ones they replace,
+"""Zero-phase filters by FFT (povkit.filters) against the scipy.signal ones they replace,
 and the slow scipy modules that importing povkit.api leaves out."""
 
 import subprocess
@@ -6,9 +6,16 @@ import sys
 
 import numpy as np
 import pytest
-from scipy import signal
+from scipy import ndimage, signal
 
-from povkit.plan.filters import analytic_signal, bandpass, highpass
+from povkit.filters import (
+    analytic_signal,
+    bandpass,
+    gaussian_smooth,
+    highpass,
+    running_max,
+    running_mean,
+)
 
 FPS = 30.0
 
@@ -45,10 +52,26 @@ def test_analytic_signal_matches_hilbert(frames):
     assert np.allclose(analytic_signal(x), signal.hilbert(x), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize(("shape", "axis"), [((61,), 0), ((40, 3), 0), ((4, 37, 2), 1)])
+def test_moving_windows_match_scipy_ndimage(shape, axis):
+    """The window filters hold the ends and place their windows exactly as scipy.ndimage does
+    with mode="nearest", for odd and even sizes."""
+    x = np.random.default_rng(2).standard_normal(shape) * 100
+    for size in (1, 2, 3, 8, 15, 90):
+        mean = ndimage.uniform_filter1d(x, size, axis=axis, mode="nearest")
+        assert np.allclose(running_mean(x, size, axis), mean, rtol=0, atol=1e-10)
+        peak = ndimage.maximum_filter1d(x, size, axis=axis, mode="nearest")
+        assert np.array_equal(running_max(x, size, axis), peak)
+    for sigma in (0.1, 1.5, 6.2):
+        blurred = ndimage.gaussian_filter1d(x, sigma, axis=axis, mode="nearest")
+        assert np.allclose(gaussian_smooth(x, sigma, axis), blurred, rtol=0, atol=1e-10)
+
+
 def test_the_api_leaves_slow_scipy_modules_unimported():
-    """scipy.signal alone takes ~0.5 s of every run (only ``povkit metrics`` needs it), and
-    scipy.optimize ~0.1 s (only deliberate moves and the L1 smoothers need it)."""
-    slow = ["scipy.signal", "scipy.optimize", "scipy.integrate"]
+    """scipy.signal alone takes ~0.5 s of every run (only ``povkit metrics`` needs it),
+    scipy.ndimage ~0.27 s, and scipy.optimize ~0.1 s (only deliberate moves and the L1 smoothers
+    need it)."""
+    slow = ["scipy.signal", "scipy.optimize", "scipy.integrate", "scipy.ndimage"]
     check = f"import sys, povkit.api; print([m for m in {slow} if m in sys.modules])"
     run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"

@@ -17,9 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from povkit.errors import UsageError, log
+from povkit.filters import running_mean
 from povkit.geometry import path_from_steps
 from povkit.io.telemetry import TelemetryError, check_coverage, find_telemetry, read_telemetry
 from povkit.motion.gyro import (
@@ -334,6 +334,6 @@ def fuse_paths(
     window = max(1, int(round(window_s * rate)))
     params = gyro.params.copy()
     picture = path_from_steps(np.column_stack([shifts.steps[:, :2], gyro.steps[:, 2:]]))
-    slow = uniform_filter1d(picture[:, :2] - params[:, :2], window, axis=0, mode="nearest")
+    slow = running_mean(picture[:, :2] - params[:, :2], window)
     params[:, :2] += slow
     return replace(gyro, params=params, source="fused")

@@ -16,8 +16,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
+from povkit.filters import running_mean
 from povkit.types import CameraPath, ImuSamples
 
 HIGH_PASS_S = 0.5
@@ -60,7 +60,7 @@ class SyncResult:
 
 def _high_pass(signal: np.ndarray, window: int) -> np.ndarray:
     """``signal`` less its moving average over ``window`` frames (frames along axis -2)."""
-    return signal - uniform_filter1d(signal, window, axis=-2, mode="nearest")
+    return signal - running_mean(signal, window, axis=-2)
 
 
 def _runs(rows: np.ndarray, window: int) -> list[slice]:

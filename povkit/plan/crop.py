@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
+from povkit.filters import gaussian_smooth, running_max
 from povkit.plan.smoothing import mean_rate
 
 
@@ -66,11 +66,11 @@ def shrink_to_fit(
 
 def smooth_zoom_envelope(needed: np.ndarray, window: int) -> np.ndarray:
     """A zoom that varies smoothly over ``window`` frames and never falls below ``needed``."""
-    envelope = maximum_filter1d(needed, size=2 * window + 1, mode="nearest")
+    envelope = running_max(needed, 2 * window + 1)
     for _ in range(4):
-        envelope = gaussian_filter1d(envelope, window / 2, mode="nearest")
-        envelope = np.maximum(envelope, maximum_filter1d(needed, size=window | 1, mode="nearest"))
-    return np.maximum(gaussian_filter1d(envelope, window / 4, mode="nearest"), needed)
+        envelope = gaussian_smooth(envelope, window / 2)
+        envelope = np.maximum(envelope, running_max(needed, window | 1))
+    return np.maximum(gaussian_smooth(envelope, window / 4), needed)
 
 
 def zoom_for(needed: np.ndarray, planned: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -14,10 +14,9 @@ from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
+from povkit.filters import analytic_signal, bandpass, gaussian_smooth, highpass, running_max
 from povkit.plan.banded_qp import solve_in_box
-from povkit.plan.filters import analytic_signal, bandpass, highpass
 from povkit.plan.moves import move_steps
 from povkit.registry import build_named
 
@@ -165,14 +164,14 @@ class AdaptiveSmoother(Smoother):
         """Weight of the jerk penalty per frame and axis: 1 in jitter, near 0 in deliberate moves
         (a yaw whip pan frees the yaw axis only: pitch and roll stay smoothed)."""
         fps = mean_rate(times)
-        light = gaussian_filter1d(raw * scale, self.speed_blur * fps, axis=0, mode="nearest")
+        light = gaussian_smooth(raw * scale, self.speed_blur * fps)
         pace = np.abs(np.gradient(light, times, axis=0)) / self.turn_speed
         window = 2 * round(self.widen * fps) + 1
-        widened = maximum_filter1d(pace, size=window, axis=0, mode="nearest")
+        widened = running_max(pace, window)
         # the local time constant is smoothness / (1 + (v / turn_speed)^2); lam goes as its
         # (2 order)th power
         shortening = 1 / (1 + widened**2)
-        shortening = gaussian_filter1d(shortening, 0.05 * fps, axis=0, mode="nearest")
+        shortening = gaussian_smooth(shortening, 0.05 * fps)
         return shortening ** (2 * self.order)
 
 
