@@ -29,7 +29,7 @@ SHAKE_RAD_S = 0.05
 """Fast turning (rad/s RMS) below which a camera counts as still for the sync."""
 DRIFT_MIN_S = 20.0
 """Clips at least this long get an offset at each end, for slow clock drift."""
-SPAN_S = 1.5
+SPAN_S = 1.0
 """Seconds of picture measured at each sync point of a long clip."""
 SPAN_EVERY_S = 20.0
 """A long clip gets a sync point per this many seconds (at least ``MIN_SPANS``)..."""
