@@ -181,6 +181,9 @@ class MotionEstimate:
     lens: dict | None = None
     """The lens the motion was measured with (``povkit.lens.Lens.to_dict()``), where one was
     known."""
+    sync_points: tuple[tuple[float, float], ...] | None = None
+    """(start, end) seconds of video the gyro sync measured the picture on; None: the whole
+    clip, or no sync."""
 
     def to_dict(self) -> dict:
         def rounded(value: float | None, digits: int) -> float | None:
@@ -194,5 +197,8 @@ class MotionEstimate:
             "focal_px": rounded(self.focal_px, 2),
             "drift_ppm": rounded(self.drift_ppm, 1),
             "lens": self.lens,
+            "sync_points": None
+            if self.sync_points is None
+            else [[round(start, 3), round(end, 3)] for start, end in self.sync_points],
             "notes": list(self.notes),
         }

@@ -97,6 +97,7 @@ def test_motion_and_stabilize_use_a_sidecar_gyro_log(clip, capsys, tmp_path):
     write_plain_csv(tmp_path / "walk.csv", truth.gyro)
     motion = _json(capsys, "motion", video, "--source", "gyro")
     assert motion["source"] == "gyro" and motion["warnings"] == []
+    assert motion["sync_points"] is None  # a 4 s clip is measured whole
     assert motion["gyro_offset_ms"] == pytest.approx(80, abs=1)
     assert motion["sync_confidence"] > 0.9 and motion["in_camera_stabilized"] is False
     fused = _json(capsys, "motion", video, "--source", "fused")
@@ -129,6 +130,7 @@ def test_a_long_clip_syncs_on_its_sync_points(tmp_path, monkeypatch):
     assert estimate.source == "gyro"
     assert estimate.gyro_offset_ms == pytest.approx(-123.4, abs=1.0)
     assert len(passes) == 1 and len(passes[0]) == 3
+    assert estimate.sync_points == tuple(passes[0])
     assert sum(end - start for start, end in passes[0]) <= 0.5 * motion["seconds"]
 
 

@@ -29,6 +29,7 @@ _FIGURES = (
     "in_camera_stabilized",
     "focal_px",
     "drift_ppm",
+    "sync_points",
 )
 
 
@@ -99,6 +100,8 @@ def load_motion(file: str | os.PathLike, *, video: str | os.PathLike) -> MotionE
             )
             figures = json.loads(str(data["figures"]))
             notes = tuple(figures.pop("notes"))
+            points = figures.pop("sync_points", None)  # not in files saved before sync points
+            figures["sync_points"] = None if points is None else tuple(map(tuple, points))
             level_roll = level if len(level) else None
             # files saved before per-row correction have no rolling_shutter array
             rows = data["rolling_shutter"] if "rolling_shutter" in data.files else np.array([])

@@ -180,13 +180,14 @@ def _from_gyro(
 
     sync = synced(quick)
     if not sync.trusted and spans is not None:  # the sync points missed: try the whole clip
-        quick = measure_shifts(None)
+        spans, quick = None, measure_shifts(None)
         sync = synced(quick)
     figures = {
         "gyro_offset_ms": sync.offset_s * 1000,
         "sync_confidence": sync.confidence,
         "focal_px": sync.focal_px,
         "drift_ppm": sync.drift * 1e6,
+        "sync_points": _points(spans),
     }
     reason = in_camera_stabilization(imu, sync)
     if reason:
@@ -287,13 +288,17 @@ def _from_records(
     quick = measure_shifts(spans)
     result = matched(quick)
     if spans is not None and (result is None or not result[1].trusted):
-        quick = measure_shifts(None)  # the sync points missed: try the whole clip
+        spans, quick = None, measure_shifts(None)  # the sync points missed: try the whole clip
         result = matched(quick)
     if result is None:
         why = f"its orientation records are not one per frame (of {len(quick)})"
         return instead(why, figures)
     orientation, match = result
-    figures = {"sync_confidence": match.confidence, "focal_px": match.focal_px}
+    figures = {
+        "sync_confidence": match.confidence,
+        "focal_px": match.focal_px,
+        "sync_points": _points(spans),
+    }
     if not match.trusted:
         why = (
             f"its orientation records do not match the picture (correlation "
@@ -308,6 +313,10 @@ def _from_records(
         path = fuse_paths(path, quick)
     notes = (note, "camera path from the camera's own orientation records (CORI, IORI)")
     return MotionEstimate(path, path.source, in_camera_stabilized=True, notes=notes, **figures)
+
+
+def _points(spans: list[tuple[float, float]] | None) -> tuple[tuple[float, float], ...] | None:
+    return None if spans is None else tuple(spans)
 
 
 def _one_per_frame(imu: ImuSamples, seconds: np.ndarray) -> bool:
