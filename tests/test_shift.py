@@ -1,5 +1,6 @@
 """The quick shift pass that syncs the gyro: repeatable to the bit, and right on a known pan."""
 
+import av
 import numpy as np
 
 from povkit.io.synthetic import write_synthetic_clip
@@ -36,3 +37,28 @@ def test_sync_points_decode_only_their_frames(tmp_path):
     np.testing.assert_array_equal(some.valid, inside & whole.valid)
     np.testing.assert_allclose(some.steps[inside, :2], whole.steps[inside, :2], atol=1e-9)
     assert len(measured) == inside.sum() + len(spans)
+
+
+def _as_mpegts(clip, path):
+    """``clip``'s video remuxed into MPEG-TS: no index, so a seek lands on any frame, and its
+    times start at 1/15 s, not 0."""
+    with av.open(clip) as source, av.open(path, "w", format="mpegts") as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                out.mux(packet)
+    return path
+
+
+def test_sync_points_of_a_file_without_an_index_start_at_a_key_frame(tmp_path):
+    """MPEG-TS has no index of key frames: a seek lands on the frame nearest the time asked,
+    the decoder drops all up to the next key frame, and a span within one GOP got no frames."""
+    clip = tmp_path / "walk.mp4"
+    write_synthetic_clip(clip, seconds=4, width=320, height=180, seed=3)  # one GOP
+    spans = [(0.5, 1.0), (2.5, 3.2)]
+    indexed, _ = measure_shifts(clip, spans=spans)
+    streamed, _ = measure_shifts(_as_mpegts(clip, tmp_path / "walk.ts"), spans=spans)
+    assert indexed.valid.sum() > 20
+    np.testing.assert_array_equal(streamed.valid, indexed.valid)
+    np.testing.assert_allclose(streamed.steps[:, :2], indexed.steps[:, :2], atol=1e-9)
