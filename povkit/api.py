@@ -219,7 +219,16 @@ def stabilize(
             plan, motion.rolling_shutter, camera_path.times.seconds, max_zoom=max_zoom
         )
     analysed = time.perf_counter()
-    frames = render(input_path, output, plan, crf=crf, preset=preset, info=info, view=view)
+    frames = render(
+        input_path,
+        output,
+        plan,
+        crf=crf,
+        preset=preset,
+        info=info,
+        view=view,
+        report_damage=motion.sync_points is not None,  # the sync decoded some seconds only
+    )
     finished = time.perf_counter()
     return StabilizeResult(
         output=str(output),
@@ -263,9 +272,11 @@ def render(
     preset: str = "veryfast",
     info: VideoInfo | None = None,
     view: UndistortedView | None = None,
+    report_damage: bool = False,
 ) -> int:
     """Apply a warp plan to a file (with a progress bar; undistorted into ``view`` if given);
-    returns frames written. The plan must have been made from this file's motion."""
+    returns frames written. The plan must have been made from this file's motion;
+    ``report_damage`` warns of what the file lost (see ``render_plan``)."""
     info = info or probe(input_path)
     size = (info.display_width, float(info.height))
     too_long = info.frame_count and len(plan) > 2 * info.frame_count  # damaged files run short
@@ -285,4 +296,5 @@ def render(
             info=info,
             on_frame=tick,
             view=view,
+            report_damage=report_damage,
         )

@@ -121,6 +121,10 @@ class WarpPlan:
     """(N, K, 3): per frame, the content's (dx, dy, angle) (display pixels, radians, as a
     camera path step) at K evenly spaced rows from the first to the last, relative to the
     middle row; rows are moved back to the middle row's time. None: global warps only."""
+    frame_pts: np.ndarray | None = None
+    """The PTS of the frame each row was planned for (the camera path's): the render gives a
+    frame the row of its own time, so frames a damaged file fails to decode do not shift the
+    rows after them. None: rows in decoding order."""
 
     def __len__(self) -> int:
         return len(self.zoom)

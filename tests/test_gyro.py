@@ -17,6 +17,7 @@ from povkit.geometry import (
 )
 from povkit.io.synthetic import write_synthetic_clip
 from povkit.io.telemetry import read_telemetry, write_plain_csv
+from povkit.io.video import VideoReader
 from povkit.motion.gyro import (
     frame_rotations,
     gyro_camera_path,
@@ -30,6 +31,7 @@ from povkit.motion.sync import SyncResult, estimate_sync, in_camera_stabilizatio
 from povkit.motion.visual import measure_visual_motion
 from povkit.plan.horizon import lock_horizon
 from povkit.plan.stabilize import corrections_between, plan_stabilization
+from povkit.render.pipeline import PlanRows
 from povkit.synth import head_camera_motion
 from povkit.types import CameraPath, FrameTimes, WarpPlan
 
@@ -132,6 +134,41 @@ def test_a_long_clip_syncs_on_its_sync_points(tmp_path, monkeypatch):
     assert len(passes) == 1 and len(passes[0]) == 3
     assert estimate.sync_points == tuple(passes[0])
     assert sum(end - start for start, end in passes[0]) <= 0.5 * motion["seconds"]
+
+
+def test_frames_a_damaged_file_loses_keep_the_rows_planned_for_them(tmp_path, capsys):
+    """Synced on sync points, a plan has a row for every packet: the frames that fail to decode
+    must not shift the rows of the frames after them, and the damage gets its warning."""
+    import av
+
+    motion = {"seconds": 8.0, "width": 192, "height": 108}
+    video = tmp_path / "walk.mp4"
+    write_synthetic_clip(video, seed=SEED, **motion)
+    write_plain_csv(tmp_path / "walk.csv", head_camera_motion(seed=SEED, **motion).gyro)
+    with av.open(str(video)) as container:
+        packets = [(p.pos, p.size) for p in container.demux(container.streams.video[0]) if p.size]
+    with video.open("r+b") as handle:
+        for position, size in packets[120:123]:
+            handle.seek(position + 8)
+            handle.write(bytes(size - 8))
+    result = _json(capsys, "stabilize", video, "-o", tmp_path / "out.mp4")
+    assert result["source"] == "gyro" and result["sync_points"] is not None
+    assert [w for w in result["warnings"] if "damaged" in w or "ends early" in w]
+    with VideoReader(video) as damaged, VideoReader(tmp_path / "out.mp4") as made:
+        kept = [frame.pts for frame in damaged.frames()]
+        assert len(kept) < len(packets)  # the damage did cost frames
+        assert len([frame.pts for frame in made.frames()]) == len(kept)
+
+
+def test_plan_rows_follow_the_frames_times():
+    """A frame takes the row planned for its PTS; without one, the row after the last."""
+    plan = WarpPlan(
+        np.zeros((5, 4)), np.ones(5), (64.0, 36.0), "adaptive", frame_pts=np.arange(5) * 10
+    )
+    rows = PlanRows(plan)
+    assert [rows(pts) for pts in (0, 10, 30, None, 55, 90)] == [0, 1, 3, 4, 4, 4]
+    in_order = PlanRows(replace(plan, frame_pts=None))
+    assert [in_order(pts) for pts in (0, 30, 40)] == [0, 1, 2]
 
 
 def test_no_telemetry_or_a_short_log_falls_back_with_one_warning(clip, capsys, tmp_path):

@@ -48,12 +48,14 @@ def render_plan(
     info: VideoInfo | None = None,
     on_frame: Callable[[], None] | None = None,
     view: UndistortedView | None = None,
+    report_damage: bool = False,
 ) -> int:
     """Apply ``plan`` to every frame of ``input_path`` and encode to ``output_path``; with a
     ``view``, the plan is in that undistorted view's pixels and the lens is undone too.
 
     Returns the number of frames written. Frames beyond the plan (which a damaged file can
-    yield on a second read) reuse the plan's last warp.
+    yield on a second read) reuse the plan's last warp. ``report_damage`` warns, in one line,
+    of what the file lost, where no earlier pass over every frame has.
     """
     with VideoReader(input_path, info) as reader:
         info = reader.info
@@ -72,15 +74,14 @@ def render_plan(
 
         def warps() -> Iterator[Callable[[], av.VideoFrame]]:
             """One warp per frame (audio packets are copied as the demuxer reaches them)."""
-            submitted = 0
+            row_of = PlanRows(plan)
             for item in reader.frames_and_audio():
                 if isinstance(item, av.Packet):
                     writer.copy_audio(item)
                     continue
-                index = min(submitted, len(matrices) - 1)
+                index = row_of(item.pts)
                 rows = None if row_motions is None else row_motions[index]
                 yield functools.partial(_warped, item, matrices[index], rows, view, width, height)
-                submitted += 1
 
         written = 0
         try:
@@ -94,4 +95,26 @@ def render_plan(
         except BaseException:
             writer.abort()
             raise
+        if report_damage:
+            reader.report.warn_if_damaged(info)
     return written
+
+
+class PlanRows:
+    """Which row of ``plan`` each decoded frame takes: the one planned for its PTS where the
+    plan keeps them, else the row after the previous frame's; the last row past the plan's end
+    (a second read of a damaged file can yield more frames)."""
+
+    def __init__(self, plan: WarpPlan) -> None:
+        self._pts = plan.frame_pts
+        self._last = -1
+        self._rows = len(plan)
+
+    def __call__(self, pts: int | None) -> int:
+        row = self._last + 1
+        if self._pts is not None and pts is not None:
+            found = int(np.searchsorted(self._pts, pts))
+            if found < len(self._pts) and self._pts[found] == pts:
+                row = found
+        self._last = row
+        return min(row, self._rows - 1)
