@@ -64,8 +64,8 @@ def _high_pass(signal: np.ndarray, window: int) -> np.ndarray:
 
 
 def _runs(rows: np.ndarray, window: int) -> list[slice]:
-    """Stretches of frames that ``rows`` (sorted frame indices) cover, split where more than
-    ``window`` frames are missing: the few-second spans of a sync-point pass
+    """Stretches of frames that ``rows`` (sorted frame indices, none of them 0) cover, split
+    where ``window`` or more frames are missing: the few-second spans of a sync-point pass
     (``povkit.motion.shift``), whereas a few bridged frames within a span are filtered through."""
     if not len(rows):
         return []
@@ -74,15 +74,18 @@ def _runs(rows: np.ndarray, window: int) -> list[slice]:
     return [slice(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
 
 
-def _high_pass_runs(
-    signal: np.ndarray, runs: list[slice], rows: np.ndarray, window: int
-) -> np.ndarray:
+def _high_pass_runs(signal: np.ndarray, runs: list[slice], rows: np.ndarray, window: int):
     """``signal`` (frames along axis -2) high-passed over each of ``runs`` on its own, at
     ``rows``."""
-    passed = np.zeros_like(signal)
-    for run in runs:
-        passed[..., run, :] = _high_pass(signal[..., run, :], window)
-    return passed[..., rows, :]
+    return np.concatenate(
+        [_high_pass(signal[..., run, :], window)[..., _within(rows, run), :] for run in runs],
+        axis=-2,
+    )
+
+
+def _within(rows: np.ndarray, run: slice) -> np.ndarray:
+    """The ``rows`` in ``run``, counted from its start."""
+    return rows[(rows >= run.start) & (rows < run.stop)] - run.start
 
 
 CHUNK_VALUES = 2_000_000
@@ -113,18 +116,22 @@ class _Matcher:
         self.picture = _high_pass_runs(visual.steps[:, :2], self.runs, rows, self.window)
 
     def turns(self, offsets_s: np.ndarray) -> np.ndarray:
-        """(offsets, rows, 2): the content motion the turns give at each offset, high-passed."""
-        at = self.times[None, :] + np.asarray(offsets_s, dtype=float)[:, None]
-        yaw, pitch = (np.interp(at, self.turn_times, self.turned[:, axis]) for axis in (0, 1))
-        content = np.stack(
-            [-np.diff(yaw, axis=1, prepend=0), self.aspect * np.diff(pitch, axis=1, prepend=0)],
-            axis=-1,
-        )
-        return _high_pass_runs(content, self.runs, self.rows, self.window)
+        """(offsets, rows, 2): the content motion the turns give at each offset, high-passed;
+        worked out on the runs' frames only (a few seconds of a long clip at sync points)."""
+        offsets = np.asarray(offsets_s, dtype=float)[:, None]
+        parts = []
+        for run in self.runs:  # each run's steps start from the frame before it
+            at = self.times[run.start - 1 : run.stop][None, :] + offsets
+            yaw, pitch = (np.interp(at, self.turn_times, self.turned[:, axis]) for axis in (0, 1))
+            content = np.stack(
+                [-np.diff(yaw, axis=1), self.aspect * np.diff(pitch, axis=1)], axis=-1
+            )
+            parts.append(_high_pass(content, self.window)[:, _within(self.rows, run), :])
+        return np.concatenate(parts, axis=1)
 
     def correlations(self, offsets_s: np.ndarray) -> np.ndarray:
         """Correlation of the picture's steps with the turns at each of ``offsets_s``."""
-        chunk = max(1, CHUNK_VALUES // len(self.times))
+        chunk = max(1, CHUNK_VALUES // max(sum(run.stop - run.start for run in self.runs), 1))
         scores = []
         picture_energy = (self.picture**2).sum()
         for start in range(0, len(offsets_s), chunk):
