@@ -227,7 +227,8 @@ def stabilize(
         preset=preset,
         info=info,
         view=view,
-        report_damage=motion.sync_points is not None,  # the sync decoded some seconds only
+        # only sync points were decoded (the picture's own pass has warned already)
+        report_damage=motion.sync_points is not None and motion.source != "visual",
     )
     finished = time.perf_counter()
     return StabilizeResult(
