@@ -28,7 +28,9 @@ IN_CAMERA_SETTING = "the camera's settings say its electronic stabilization (Hyp
 SHAKE_RAD_S = 0.05
 """Fast turning (rad/s RMS) below which a camera counts as still for the sync."""
 DRIFT_MIN_S = 20.0
-"""Clips at least this long get an offset at each end, for slow clock drift."""
+"""Clips at least this long get their clock's drift: a line through the offsets of pieces."""
+DRIFT_PIECE_S = 5.0
+"""Measured stretches longer than this are cut into pieces about this long for the drift."""
 SPAN_S = 1.0
 """Seconds of picture measured at each sync point of a long clip."""
 SPAN_EVERY_S = 20.0
@@ -228,15 +230,31 @@ def estimate_sync(
     span = matcher.times[-1] - matcher.times[0]
     if span < DRIFT_MIN_S or not result.trusted:
         return result
-    halves = np.array_split(rows, 2)
-    ends = [
-        _gyro_matcher(imu, visual, readout_s, half, aspect).peak(offset, 0.05, 0.0005)[0]
-        for half in halves
-    ]
-    centres = [float(matcher.times[half].mean()) for half in halves]
-    drift = (ends[1] - ends[0]) / (centres[1] - centres[0])
-    middle = float(np.mean(centres))
-    return SyncResult(float(np.mean(ends)), result.confidence, result.focal_px, drift, middle)
+    offsets, centres, weights = [], [], []
+    for piece in _drift_pieces(rows, matcher.times, matcher.window):
+        at, score = _gyro_matcher(imu, visual, readout_s, piece, aspect).peak(offset, 0.05, 5e-4)
+        offsets.append(at)
+        centres.append(float(matcher.times[piece].mean()))
+        weights.append(max(score, 0.0) * len(piece))
+    if len(offsets) < 2 or np.ptp(centres) <= 0:
+        return result
+    drift, at_zero = np.polyfit(centres, offsets, 1, w=np.sqrt(weights))
+    middle = float(np.average(centres, weights=weights))
+    return SyncResult(
+        float(at_zero + drift * middle), result.confidence, result.focal_px, float(drift), middle
+    )
+
+
+def _drift_pieces(rows: np.ndarray, times: np.ndarray, window: int) -> list[np.ndarray]:
+    """``rows`` cut into the pieces whose offsets fit the clock's drift: each measured run
+    (a sync point) on its own, and a run longer than ``DRIFT_PIECE_S`` into pieces about that
+    long, since drift bends the offset within a long piece."""
+    pieces = []
+    for run in _runs(rows, window):
+        inside = rows[(rows >= run.start) & (rows < run.stop)]
+        count = max(1, round(float(np.ptp(times[inside])) / DRIFT_PIECE_S))
+        pieces += [piece for piece in np.array_split(inside, count) if len(piece) >= 10]
+    return pieces
 
 
 def sync_spans(
