@@ -133,6 +133,7 @@ def stabilize(
     output_path: str | os.PathLike,
     *,
     gyro: str = "auto",
+    source: str = "auto",
     gyro_offset_ms: float | None = None,
     rolling_shutter_ms: float = 0.0,
     horizon_lock: float = 0.0,
@@ -149,7 +150,8 @@ def stabilize(
     """Stabilize ``input_path`` into ``output_path``, keeping frame times and audio.
 
     ``gyro`` is "auto" (the file's own telemetry or a sidecar log), "off", or a log file; the
-    gyro path is used when it is there and trustworthy, the picture's motion otherwise.
+    gyro path is used when it is there and trustworthy, the picture's motion otherwise
+    (``source`` "auto"; see ``povkit.motion.source.SOURCES`` for the others).
     ``motion_file`` is a motion file saved by ``povkit motion --save`` for this clip: planning
     then starts from it instead of measuring the motion again. ``lens_file`` is a lens profile
     (else the file's own lens metadata is used, if any); ``undistort`` takes the lens's
@@ -160,13 +162,14 @@ def stabilize(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     check_motion_options(
-        gyro=gyro, source="auto", readout_ms=rolling_shutter_ms, gyro_offset_ms=gyro_offset_ms
+        gyro=gyro, source=source, readout_ms=rolling_shutter_ms, gyro_offset_ms=gyro_offset_ms
     )
     if motion_file is not None and (
-        gyro != "auto" or gyro_offset_ms is not None or rolling_shutter_ms
+        gyro != "auto" or source != "auto" or gyro_offset_ms is not None or rolling_shutter_ms
     ):
         raise UsageError(
-            "--gyro, --gyro-offset and --rolling-shutter say how to measure the motion, and "
+            "--gyro, --source, --gyro-offset and --rolling-shutter say how to measure the "
+            "motion, and "
             f"{motion_file} is measured already: drop them, or measure again with "
             "povkit motion IN [those options] --save FILE"
         )
@@ -184,6 +187,7 @@ def stabilize(
         motion = estimate_camera_motion(
             input_path,
             gyro=gyro,
+            source=source,
             gyro_offset_ms=gyro_offset_ms,
             rolling_shutter_ms=rolling_shutter_ms,
             info=info,

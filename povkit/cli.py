@@ -41,6 +41,17 @@ def _add_encoding_options(p) -> None:
     p.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
 
 
+def _add_source_option(p) -> None:
+    """Which camera motion to use, shared by motion and stabilize."""
+    p.add_argument(
+        "--source",
+        default="auto",
+        choices=["auto", "gyro", "visual", "fused"],
+        help="gyro if present and trustworthy, else picture (auto); gyro; visual; fused "
+        "(gyro plus the picture's slow shifts)",
+    )
+
+
 def _add_stabilize(commands) -> None:
     p = commands.add_parser("stabilize", help="stabilize a first-person clip")
     p.add_argument("input", help="video to stabilize")
@@ -52,6 +63,7 @@ def _add_stabilize(commands) -> None:
     p.add_argument("--max-zoom", type=float, default=1.25, help="largest crop zoom (1.25)")
     p.add_argument("--dynamic-zoom", action="store_true", help="let the zoom vary smoothly")
     _add_encoding_options(p)
+    _add_source_option(p)
     _add_gyro_options(p)
     p.add_argument(
         "--horizon-lock", type=float, default=0.0, metavar="PCT", help="level the horizon (0-100)"
@@ -104,6 +116,7 @@ def _run_stabilize(args) -> tuple[dict, str]:
         crf=args.crf,
         preset=args.preset,
         gyro=args.gyro,
+        source=args.source,
         gyro_offset_ms=args.gyro_offset,
         rolling_shutter_ms=args.rolling_shutter,
         horizon_lock=args.horizon_lock,
@@ -122,13 +135,7 @@ def _run_stabilize(args) -> tuple[dict, str]:
 def _add_motion(commands) -> None:
     p = commands.add_parser("motion", help="measure how the camera moved, frame by frame")
     p.add_argument("input", help="video to analyse")
-    p.add_argument(
-        "--source",
-        default="auto",
-        choices=["auto", "gyro", "visual", "fused"],
-        help="gyro if present and trustworthy, else picture (auto); gyro; visual; fused "
-        "(gyro plus the picture's slow shifts)",
-    )
+    _add_source_option(p)
     _add_gyro_options(p)
     p.add_argument("--save", help="also write the motion to FILE.npz, for stabilize --motion")
     p.set_defaults(run=_run_motion)

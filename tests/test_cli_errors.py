@@ -170,7 +170,8 @@ def test_measuring_options_are_checked_and_not_silently_ignored(tmp_path, real_c
     assert code == 2 and "--rolling-shutter is the sensor readout time" in err
     motion = tmp_path / "m.npz"
     assert run_cli("motion", clip, "--gyro", "off", "--save", motion)[0] == 0
-    for option in (["--gyro", "off"], ["--gyro-offset", "40"], ["--rolling-shutter", "20"]):
+    options = (["--gyro", "off"], ["--source", "visual"], ["--gyro-offset", "40"])
+    for option in (*options, ["--rolling-shutter", "20"]):
         code, _, err = run_cli("stabilize", clip, "-o", out, "--motion", motion, *option)
         assert code == 2 and "is measured already" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli("stabilize", clip, "-o", out, "--gyro", tmp_path)

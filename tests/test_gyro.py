@@ -116,6 +116,9 @@ def test_motion_and_stabilize_use_a_sidecar_gyro_log(clip, capsys, tmp_path):
     assert given["gyro_offset_ms"] == 80 and given["source"] == "gyro"
     result = _json(capsys, "stabilize", video, "-o", tmp_path / "out.mp4")
     assert result["source"] == "gyro" and result["warnings"] == []
+    for source in ("fused", "visual"):  # stabilize chooses its source as motion does
+        chosen = _json(capsys, "stabilize", video, "-o", tmp_path / "out.mp4", "--source", source)
+        assert chosen["source"] == source and chosen["warnings"] == []
 
 
 def test_a_long_clip_syncs_on_its_sync_points(tmp_path, monkeypatch):
