@@ -187,7 +187,7 @@ def _from_gyro(
         "sync_confidence": sync.confidence,
         "focal_px": sync.focal_px,
         "drift_ppm": sync.drift * 1e6,
-        "sync_points": _points(spans),
+        "sync_points": spans,
     }
     reason = in_camera_stabilization(imu, sync)
     if reason:
@@ -297,7 +297,7 @@ def _from_records(
     figures = {
         "sync_confidence": match.confidence,
         "focal_px": match.focal_px,
-        "sync_points": _points(spans),
+        "sync_points": spans,
     }
     if not match.trusted:
         why = (
@@ -313,10 +313,6 @@ def _from_records(
         path = fuse_paths(path, quick)
     notes = (note, "camera path from the camera's own orientation records (CORI, IORI)")
     return MotionEstimate(path, path.source, in_camera_stabilized=True, notes=notes, **figures)
-
-
-def _points(spans: list[tuple[float, float]] | None) -> tuple[tuple[float, float], ...] | None:
-    return None if spans is None else tuple(spans)
 
 
 def _one_per_frame(imu: ImuSamples, seconds: np.ndarray) -> bool:

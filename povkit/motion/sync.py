@@ -65,6 +65,19 @@ def _high_pass(signal: np.ndarray, window: int) -> np.ndarray:
     return signal - running_mean(signal, window, axis=-2)
 
 
+def _high_pass_window(times: np.ndarray) -> int:
+    """Samples (odd, at least 3) in ``HIGH_PASS_S`` of a series sampled at ``times``."""
+    rate = (len(times) - 1) / max(float(times[-1] - times[0]), 1e-9)
+    return max(3, int(round(HIGH_PASS_S * rate)) | 1)
+
+
+def _integral(values: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """The running integral of ``values`` (samples along axis 0) over ``times``, by trapezoids,
+    0 at the first sample."""
+    steps = 0.5 * (values[1:] + values[:-1]) * np.diff(times).reshape(-1, *[1] * (values.ndim - 1))
+    return np.concatenate([np.zeros_like(values[:1]), np.cumsum(steps, axis=0)])
+
+
 def _runs(rows: np.ndarray, window: int) -> list[slice]:
     """Stretches of frames that ``rows`` (sorted frame indices, none of them 0) cover, split
     where ``window`` or more frames are missing: the few-second spans of a sync-point pass
@@ -111,8 +124,7 @@ class _Matcher:
         self.turned = turned
         self.aspect = aspect
         self.times = visual.times.seconds + readout_s / 2
-        rate = (len(self.times) - 1) / max(self.times[-1] - self.times[0], 1e-9)
-        self.window = max(3, int(round(HIGH_PASS_S * rate)) | 1)
+        self.window = _high_pass_window(self.times)
         self.rows = rows
         self.runs = _runs(rows, self.window)
         self.picture = _high_pass_runs(visual.steps[:, :2], self.runs, rows, self.window)
@@ -167,9 +179,7 @@ def _gyro_matcher(
     imu: ImuSamples, visual: CameraPath, readout_s: float, rows: np.ndarray, aspect: float
 ) -> _Matcher:
     """A matcher for the gyro's turns: its rates integrated over time."""
-    rates = imu.gyro[:, :2]
-    steps = 0.5 * (rates[1:] + rates[:-1]) * np.diff(imu.times)[:, None]  # trapezoids
-    turned = np.concatenate([np.zeros((1, 2)), np.cumsum(steps, axis=0)])
+    turned = _integral(imu.gyro[:, :2], imu.times)
     return _Matcher(imu.times, turned, visual, readout_s, rows, aspect)
 
 
@@ -251,7 +261,7 @@ def _drift_pieces(rows: np.ndarray, times: np.ndarray, window: int) -> list[np.n
     long, since drift bends the offset within a long piece."""
     pieces = []
     for run in _runs(rows, window):
-        inside = rows[(rows >= run.start) & (rows < run.stop)]
+        inside = _within(rows, run) + run.start
         count = max(1, round(float(np.ptp(times[inside])) / DRIFT_PIECE_S))
         pieces += [piece for piece in np.array_split(inside, count) if len(piece) >= 10]
     return pieces
@@ -259,7 +269,7 @@ def _drift_pieces(rows: np.ndarray, times: np.ndarray, window: int) -> list[np.n
 
 def sync_spans(
     times: np.ndarray, rates: np.ndarray, duration_s: float
-) -> list[tuple[float, float]] | None:
+) -> tuple[tuple[float, float], ...] | None:
     """Where the sync should measure the picture, as (start, end) seconds of video, for a
     camera that turned at ``rates`` (yaw and pitch, rad/s) at ``times``; None: the whole clip
     (a short one).
@@ -272,9 +282,7 @@ def sync_spans(
     count = max(MIN_SPANS, math.ceil(duration_s / SPAN_EVERY_S))
     if count * SPAN_S > SPANS_SHARE * duration_s or len(times) < 2:
         return None
-    energy = (_fast(times, rates) ** 2).sum(axis=1)
-    steps = 0.5 * (energy[1:] + energy[:-1]) * np.diff(times)
-    cumulative = np.concatenate([[0.0], np.cumsum(steps)])
+    cumulative = _integral((_fast(times, rates) ** 2).sum(axis=1), times)
     spans = []
     for part in range(count):
         starts = np.arange(
@@ -285,13 +293,12 @@ def sync_spans(
         )
         best = float(starts[int(np.argmax(turned))])
         spans.append((best, best + SPAN_S))
-    return spans
+    return tuple(spans)
 
 
 def _fast(times: np.ndarray, rates: np.ndarray) -> np.ndarray:
     """``rates`` sampled at ``times`` with slow turning taken out, as the sync compares them."""
-    rate = (len(times) - 1) / max(float(times[-1] - times[0]), 1e-9)
-    return _high_pass(rates, max(3, int(round(HIGH_PASS_S * rate)) | 1))
+    return _high_pass(rates, _high_pass_window(times))
 
 
 def shaken(imu: ImuSamples) -> bool:
