@@ -62,6 +62,15 @@ class FrameTimes:
         """Seconds since the first frame (the first frame is 0.0, whatever its PTS)."""
         return (self.pts - self.pts[0]).astype(np.float64) * float(self.time_base)
 
+    def rows_of(self, pts: np.ndarray | list[int]) -> np.ndarray:
+        """The frame index of each of ``pts`` (these times are sorted); -1 where it is none of
+        these frames'."""
+        pts = np.asarray(pts, dtype=np.int64)
+        if not len(self.pts):
+            return np.full(pts.shape, -1)
+        rows = np.minimum(np.searchsorted(self.pts, pts), len(self.pts) - 1)
+        return np.where(self.pts[rows] == pts, rows, -1)
+
 
 @dataclass(frozen=True)
 class CameraPath:
@@ -121,9 +130,9 @@ class WarpPlan:
     """(N, K, 3): per frame, the content's (dx, dy, angle) (display pixels, radians, as a
     camera path step) at K evenly spaced rows from the first to the last, relative to the
     middle row; rows are moved back to the middle row's time. None: global warps only."""
-    frame_pts: np.ndarray | None = None
-    """The PTS of the frame each row was planned for (the camera path's): the render gives a
-    frame the row of its own time, so frames a damaged file fails to decode do not shift the
+    frame_times: FrameTimes | None = None
+    """The times of the frames the rows were planned for (the camera path's): the render gives
+    a frame the row of its own time, so frames a damaged file fails to decode do not shift the
     rows after them. None: rows in decoding order."""
 
     def __len__(self) -> int:

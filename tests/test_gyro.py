@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import replace
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -191,11 +192,15 @@ def test_frames_a_damaged_file_loses_keep_the_rows_planned_for_them(tmp_path, ca
 def test_plan_rows_follow_the_frames_times():
     """A frame takes the row planned for its PTS; without one, the row after the last."""
     plan = WarpPlan(
-        np.zeros((5, 4)), np.ones(5), (64.0, 36.0), "adaptive", frame_pts=np.arange(5) * 10
+        np.zeros((5, 4)),
+        np.ones(5),
+        (64.0, 36.0),
+        "adaptive",
+        frame_times=FrameTimes(np.arange(5) * 10, Fraction(1, 1000)),
     )
     rows = PlanRows(plan)
     assert [rows(pts) for pts in (0, 10, 30, None, 55, 90)] == [0, 1, 3, 4, 4, 4]
-    in_order = PlanRows(replace(plan, frame_pts=None))
+    in_order = PlanRows(replace(plan, frame_times=None))
     assert [in_order(pts) for pts in (0, 30, 40)] == [0, 1, 2]
 
 

@@ -75,9 +75,7 @@ def measure_shifts(
                 pts, shifts = measured(
                     reader.frames_between(int(times.pts[0] + first), int(times.pts[0] + last))
                 )
-                rows = np.searchsorted(times.pts, pts)
-                kept = (rows < len(times)) & (times.pts[np.minimum(rows, len(times) - 1)] == pts)
-                _record(steps, valid, np.where(kept, rows, -1), shifts)
+                _record(steps, valid, times.rows_of(pts), shifts)
         report = reader.report
     scale = size[0] / info.display_width
     return camera_path_from_steps(steps, valid, times, info, scale), report

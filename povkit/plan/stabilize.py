@@ -104,9 +104,7 @@ def plan_stabilization(
     reach = np.abs(fitted[:, :2]).max(axis=1) + np.abs(fitted[:, 2]) * np.hypot(*size) / 2
     if n == 0 or reach.max() < STILL_CAMERA_PX or _shot_still(path):
         note = "camera is still: frames are left as they are"
-        return WarpPlan(
-            np.zeros((n, 4)), np.ones(n), size, method, (note,), frame_pts=path.times.pts
-        )
+        return WarpPlan(np.zeros((n, 4)), np.ones(n), size, method, (note,), frame_times=path.times)
     limits = widest
     if not dynamic_zoom:  # room for the corrections of most frames, per axis; the rest give way
         covering = np.quantile(np.abs(fitted), ZOOM_COVERAGE, axis=0)
@@ -133,7 +131,7 @@ def plan_stabilization(
     corrections = np.zeros((n, 4))
     corrections[:, :3] = fitted
     zoom = np.minimum(zoom, max_zoom)
-    return WarpPlan(corrections, zoom, size, method, tuple(notes), frame_pts=path.times.pts)
+    return WarpPlan(corrections, zoom, size, method, tuple(notes), frame_times=path.times)
 
 
 def _widened(

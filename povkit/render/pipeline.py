@@ -106,15 +106,14 @@ class PlanRows:
     (a second read of a damaged file can yield more frames)."""
 
     def __init__(self, plan: WarpPlan) -> None:
-        self._pts = plan.frame_pts
+        self._times = plan.frame_times
         self._last = -1
         self._rows = len(plan)
 
     def __call__(self, pts: int | None) -> int:
         row = self._last + 1
-        if self._pts is not None and pts is not None:
-            found = int(np.searchsorted(self._pts, pts))
-            if found < len(self._pts) and self._pts[found] == pts:
-                row = found
+        if self._times is not None and pts is not None:
+            planned = int(self._times.rows_of([pts])[0])
+            row = planned if planned >= 0 else row
         self._last = row
         return min(row, self._rows - 1)
