@@ -95,21 +95,21 @@ def main() -> None:
     table = Table(title=f"{clip.name}: Farneback horizontal flow against {reference.name}")
     for column in ("axis", "high-pass", "peak |r|", "at lag ms", "within 0.01 of peak"):
         table.add_column(column)
-    for lead in (README_LEAD_MS, -README_LEAD_MS):
+    leads = (README_LEAD_MS, -README_LEAD_MS)
+    for lead in leads:
         table.add_column(f"r at {lead:+d} ms")
     for axis in range(3):
         for window in HIGH_PASSES:
             r = correlations(times, steps, gyro, axis, window)
             best = int(np.argmax(np.abs(r)))
             near = LAGS_MS[np.abs(r) >= abs(r[best]) - 0.01]
-            at = {lead: r[np.searchsorted(LAGS_MS, lead)] for lead in (60, -60)}
             table.add_row(
                 str(axis),
                 "none" if window is None else f"{window} frames",
                 f"{abs(r[best]):.3f}",
                 f"{LAGS_MS[best]:+d}",
                 f"{near.min():+d} .. {near.max():+d}",
-                *(f"{at[lead]:+.3f}" for lead in (60, -60)),
+                *(f"{r[np.searchsorted(LAGS_MS, lead)]:+.3f}" for lead in leads),
             )
     Console(width=140).print(table)
 
