@@ -101,8 +101,7 @@ def main() -> None:
         rooms = (margin * size[0], margin * size[1], roll_room(zoom, size))
         before = [_low_frequency_ratio(column) for column in path.T]
         after = [
-            _low_frequency_ratio(steadiest(path[:, axis], room))
-            for axis, room in enumerate(rooms)
+            _low_frequency_ratio(steadiest(path[:, axis], room)) for axis, room in enumerate(rooms)
         ]
 
         def score(x: float, y: float, roll: float) -> float:
