@@ -8,8 +8,9 @@ script measures the input's path the metric's way (its own SIFT steps, summed), 
 and independently (more room than any real crop gives, since a real frame must fit all three
 at once), finds the correction within that room that leaves the least energy above the fifth
 bin (bounded least squares, ``scipy.optimize.lsq_linear``), and prints the scores that path
-gets. No plan of any planner can beat it at that cropping, as far as the output's steps are the
-input's plus the corrections' (exact for shifts, to first order for roll).
+gets. No plan with one static zoom can beat it at that cropping, as far as the output's steps are
+the input's plus the corrections' (exact for shifts, to first order for roll); a zoom that varies
+could give some frames more room at the same mean cropping.
 
     .venv/bin/python benchmarks/stability_bound.py --clips dashcam_highway desk_short \\
         --cropping 0.991 0.978
