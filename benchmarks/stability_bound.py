@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import lsq_linear
 
 from povkit.io.video import VideoReader, luma
-from povkit.metrics import _low_frequency_ratio, _Matcher, _step_motion, _unfolded
+from povkit.metrics import _low_frequency_ratio, _Matcher, _unfolded, steps_path
 from povkit.plan.crop import required_zoom
 from povkit.quality import METRICS_WIDTH
 
@@ -54,10 +54,7 @@ def metric_path(clip: Path) -> tuple[np.ndarray, tuple[int, int]]:
             previous = features
     stack = np.stack(steps)
     ok = np.isfinite(stack).all(axis=(1, 2))
-    motion = _step_motion(stack[ok], ((size[0] - 1) / 2, (size[1] - 1) / 2))
-    index = np.arange(len(stack))
-    motion = np.column_stack([np.interp(index, index[ok], column) for column in motion.T])
-    return np.vstack([np.zeros(3), np.cumsum(motion, axis=0)]), size
+    return steps_path(stack, ok, ((size[0] - 1) / 2, (size[1] - 1) / 2)), size
 
 
 def high_bins(n: int) -> np.ndarray:

@@ -361,16 +361,21 @@ def _step_motion(steps: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
     return np.column_stack([shift, roll])
 
 
-def _path_stability(
-    steps: np.ndarray, ok: np.ndarray, centre: tuple[float, float]
-) -> tuple[float, float]:
-    """Translation and rotation stability scores of the camera path summed from the ``ok``
-    ``steps``' local motions, the others interpolated (see :func:`stabilization_scores`)."""
+def steps_path(steps: np.ndarray, ok: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
+    """(N + 1, 3) camera path (x, y in pixels, roll in radians) summed from the ``ok``
+    homography ``steps``' local motions about ``centre``, the others interpolated: the path
+    the stability score reads (see :func:`stabilization_scores`)."""
     index = np.arange(len(steps))
     measured = _step_motion(steps[ok], centre)
     motion = np.column_stack([np.interp(index, index[ok], m) for m in measured.T])
-    path = np.vstack([np.zeros(3), np.cumsum(motion, axis=0)])
-    x, y, roll = (_low_frequency_ratio(series) for series in path.T)
+    return np.vstack([np.zeros(3), np.cumsum(motion, axis=0)])
+
+
+def _path_stability(
+    steps: np.ndarray, ok: np.ndarray, centre: tuple[float, float]
+) -> tuple[float, float]:
+    """Translation and rotation stability scores of the path :func:`steps_path` gives."""
+    x, y, roll = (_low_frequency_ratio(series) for series in steps_path(steps, ok, centre).T)
     return 0.5 * (x + y), roll
 
 
