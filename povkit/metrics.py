@@ -62,6 +62,12 @@ class StabilizationScores:
     """Frames whose original-to-stabilized homography failed (left out of cropping/distortion)."""
     failed_steps: int
     """Consecutive stabilized pairs whose homography failed (bridged from neighbouring steps)."""
+    roll_disagreement_deg: float
+    """Largest gap between the roll path the rotation score reads (the homographies, about the
+    centre) and the one the matched points turned through (a similarity fit of each step's
+    inliers). Tenths of a degree are noise; tens of degrees mean the homographies turn where
+    the points did not (a homography fitted to one plane, such as a road, read at a frame centre
+    away from it), and ``stability_rotation`` scores that, not the camera's roll."""
     warps: np.ndarray
     """(N, 3, 3) original->stabilized homography per frame, normalised so ``H[2, 2] == 1``."""
 
@@ -114,22 +120,33 @@ class _Matcher:
 
     def homography(self, src: _Features, dst: _Features) -> np.ndarray | None:
         """The homography taking ``src`` pixels to ``dst`` pixels, or None when unreliable."""
+        return self.homography_and_roll(src, dst)[0]
+
+    def homography_and_roll(
+        self, src: _Features, dst: _Features
+    ) -> tuple[np.ndarray | None, float]:
+        """:meth:`homography`, and the roll (radians) of the similarity that best fits its
+        RANSAC inliers: how far the matched points themselves turned, which a homography's
+        shear (a road or floor filling the frame) cannot fake; NaN when it failed."""
         if src.descriptors is None or dst.descriptors is None:
-            return None
+            return None, math.nan
         pairs = self._tools()[1].knnMatch(src.descriptors, dst.descriptors, k=2)
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < self._ratio * p[1].distance]
         if len(good) < max(_MIN_GOOD_MATCHES, self._min_inliers):
-            return None
+            return None, math.nan
         a = src.points[[m.queryIdx for m in good]]
         b = dst.points[[m.trainIdx for m in good]]
         h, inliers = cv2.findHomography(a, b, cv2.RANSAC, self._threshold)
         if h is None or int(inliers.sum()) < self._min_inliers:
-            return None
+            return None, math.nan
         h = h / h[2, 2]
         # A reflected, collapsed or non-finite result is a RANSAC failure, not the stabilizer's.
         if not np.isfinite(h).all() or np.linalg.det(h[:2, :2]) <= 0:
-            return None
-        return h
+            return None, math.nan
+        kept = inliers.ravel().astype(bool)
+        similarity, _ = cv2.estimateAffinePartial2D(a[kept], b[kept], method=cv2.LMEDS)
+        roll = math.nan if similarity is None else math.atan2(similarity[1, 0], similarity[0, 0])
+        return h, roll
 
 
 def stabilization_scores(
@@ -224,6 +241,7 @@ def stabilization_scores(
     )
     warps: list[np.ndarray] = []
     steps: list[np.ndarray] = []
+    point_rolls: list[float] = []
     shape: tuple[int, ...] | None = None
 
     def frame_pair(orig: np.ndarray, stab: np.ndarray) -> tuple[_Features, np.ndarray]:
@@ -245,7 +263,9 @@ def stabilization_scores(
         for features, warp in in_order(pool, frame_pairs(), ahead=2 * workers):
             warps.append(warp)
             if previous is not None:
-                steps.append(_or_nan(_unfolded(matcher.homography(previous, features), shape)))
+                step, roll = matcher.homography_and_roll(previous, features)
+                steps.append(_or_nan(_unfolded(step, shape)))
+                point_rolls.append(roll)
             previous = features
     if shape is None:
         raise ValueError("no frames to score: both videos are empty")
@@ -261,11 +281,11 @@ def stabilization_scores(
     step_ok = np.isfinite(step_stack).all(axis=(1, 2))
     height, width = shape
     if step_ok.any():
-        translation, rotation = _path_stability(
-            step_stack, step_ok, ((width - 1) / 2, (height - 1) / 2)
-        )
+        path = steps_path(step_stack, step_ok, ((width - 1) / 2, (height - 1) / 2))
+        translation, rotation = _path_stability(path)
+        disagreement = _roll_disagreement_deg(path[:, 2], np.array(point_rolls), step_ok)
     else:
-        translation = rotation = math.nan
+        translation = rotation = disagreement = math.nan
 
     return StabilizationScores(
         cropping=_mean_or_nan(cropping),
@@ -277,6 +297,7 @@ def stabilization_scores(
         frames=len(warps),
         failed_frames=int((~ok).sum()),
         failed_steps=int((~step_ok).sum()),
+        roll_disagreement_deg=disagreement,
         warps=warp_stack,
     )
 
@@ -371,12 +392,22 @@ def steps_path(steps: np.ndarray, ok: np.ndarray, centre: tuple[float, float]) -
     return np.vstack([np.zeros(3), np.cumsum(motion, axis=0)])
 
 
-def _path_stability(
-    steps: np.ndarray, ok: np.ndarray, centre: tuple[float, float]
-) -> tuple[float, float]:
-    """Translation and rotation stability scores of the path :func:`steps_path` gives."""
-    x, y, roll = (_low_frequency_ratio(series) for series in steps_path(steps, ok, centre).T)
+def _path_stability(path: np.ndarray) -> tuple[float, float]:
+    """Translation and rotation stability scores of a :func:`steps_path` path."""
+    x, y, roll = (_low_frequency_ratio(series) for series in path.T)
     return 0.5 * (x + y), roll
+
+
+def _roll_disagreement_deg(roll_path: np.ndarray, point_rolls: np.ndarray, ok: np.ndarray) -> float:
+    """Largest gap (degrees) between ``roll_path`` and the path summed from ``point_rolls``
+    (per step, bridged where they or the ``ok`` homographies failed, as the path is)."""
+    usable = ok & np.isfinite(point_rolls)
+    if not usable.any():
+        return math.nan
+    index = np.arange(len(point_rolls))
+    steps = np.interp(index, index[usable], point_rolls[usable])
+    points_path = np.concatenate([[0.0], np.cumsum(steps)])
+    return float(np.degrees(np.abs(roll_path - points_path).max()))
 
 
 def _low_frequency_ratio(series: np.ndarray) -> float:

@@ -17,6 +17,7 @@ from povkit.metrics import (
     pose_from_content_path,
     residual_shake_deg,
     stabilization_scores,
+    steps_path,
 )
 from povkit.synth import content_path_of
 
@@ -132,6 +133,19 @@ def test_jitter_lowers_stability_of_a_slow_pan():
     assert calm_scores.stability == min(
         calm_scores.stability_translation, calm_scores.stability_rotation
     )
+    # pure similarities: the homographies' roll is the matched points' own turning
+    assert calm_scores.roll_disagreement_deg < 0.2
+    assert shaky_scores.roll_disagreement_deg < 0.2
+
+
+def test_a_highway_drive_warns_that_its_roll_score_reads_perspective(real_clip, run_cli):
+    # The road's homographies, read at a frame centre near its horizon, sum to ~130 degrees of
+    # roll over 7 s of straight driving; the matched points themselves turn ~6 degrees.
+    clip = real_clip("stabilize/dashcam_highway.mp4")
+    code, out, err = run_cli("metrics", clip, clip, "--json")
+    assert code == 0
+    assert json.loads(out)["roll_disagreement_deg"] > 90
+    assert "treat stability_rotation with care" in err
 
 
 def test_unmatchable_frame_is_counted_not_fatal():
@@ -222,7 +236,7 @@ def test_stability_of_a_long_walk_does_not_compound_zoom_or_perspective():
     for zoom, tilt in ((1.0, False), (1.005, True)):
         for shake_px in (0.0, 3.0):
             steps = _walk_steps(n, zoom=zoom, tilt=tilt, shake_px=shake_px)
-            scores[zoom, shake_px] = _path_stability(steps, ok, centre)
+            scores[zoom, shake_px] = _path_stability(steps_path(steps, ok, centre))
     for shake_px in (0.0, 3.0):
         np.testing.assert_allclose(scores[1.005, shake_px], scores[1.0, shake_px], atol=0.01)
     calm, shaky = scores[1.005, 0.0], scores[1.005, 3.0]
