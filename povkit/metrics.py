@@ -120,7 +120,8 @@ class _Matcher:
 
     def homography(self, src: _Features, dst: _Features) -> np.ndarray | None:
         """The homography taking ``src`` pixels to ``dst`` pixels, or None when unreliable."""
-        return self.homography_and_roll(src, dst)[0]
+        fit = self._fit(src, dst)
+        return None if fit is None else fit[0]
 
     def homography_and_roll(
         self, src: _Features, dst: _Features
@@ -128,25 +129,36 @@ class _Matcher:
         """:meth:`homography`, and the roll (radians) of the similarity that best fits its
         RANSAC inliers: how far the matched points themselves turned, which a homography's
         shear (a road or floor filling the frame) cannot fake; NaN when it failed."""
-        if src.descriptors is None or dst.descriptors is None:
+        fit = self._fit(src, dst)
+        if fit is None:
             return None, math.nan
+        h, a, b = fit
+        similarity, _ = cv2.estimateAffinePartial2D(a, b, method=cv2.LMEDS)
+        roll = math.nan if similarity is None else math.atan2(similarity[1, 0], similarity[0, 0])
+        return h, roll
+
+    def _fit(
+        self, src: _Features, dst: _Features
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The homography (``H[2, 2] == 1``) and its RANSAC inliers in ``src`` and in ``dst``;
+        None when unreliable."""
+        if src.descriptors is None or dst.descriptors is None:
+            return None
         pairs = self._tools()[1].knnMatch(src.descriptors, dst.descriptors, k=2)
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < self._ratio * p[1].distance]
         if len(good) < max(_MIN_GOOD_MATCHES, self._min_inliers):
-            return None, math.nan
+            return None
         a = src.points[[m.queryIdx for m in good]]
         b = dst.points[[m.trainIdx for m in good]]
         h, inliers = cv2.findHomography(a, b, cv2.RANSAC, self._threshold)
         if h is None or int(inliers.sum()) < self._min_inliers:
-            return None, math.nan
+            return None
         h = h / h[2, 2]
         # A reflected, collapsed or non-finite result is a RANSAC failure, not the stabilizer's.
         if not np.isfinite(h).all() or np.linalg.det(h[:2, :2]) <= 0:
-            return None, math.nan
+            return None
         kept = inliers.ravel().astype(bool)
-        similarity, _ = cv2.estimateAffinePartial2D(a[kept], b[kept], method=cv2.LMEDS)
-        roll = math.nan if similarity is None else math.atan2(similarity[1, 0], similarity[0, 0])
-        return h, roll
+        return h, a[kept], b[kept]
 
 
 def stabilization_scores(
