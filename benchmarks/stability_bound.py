@@ -22,14 +22,13 @@ import argparse
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 from scipy.optimize import lsq_linear
 
-from povkit.io.video import VideoReader, luma
+from povkit.io.video import VideoReader
 from povkit.metrics import _low_frequency_ratio, _Matcher, _unfolded, steps_path
 from povkit.plan.crop import required_zoom
-from povkit.quality import METRICS_WIDTH
+from povkit.quality import scoring_frames, scoring_size
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("POVKIT_TEST_DATA", REPO.parent / "shared" / "data")) / "stabilize"
@@ -40,13 +39,10 @@ def metric_path(clip: Path) -> tuple[np.ndarray, tuple[int, int]]:
     """The input's (x, y, roll) path as ``povkit metrics`` reads an output's: summed linearised
     SIFT steps between consecutive frames, failed steps interpolated; and the scored size."""
     with VideoReader(clip) as reader:
-        info = reader.info
-        scale = min(1.0, METRICS_WIDTH / info.display_width)
-        size = (round(info.display_width * scale), round(info.height * scale))
+        size = scoring_size(reader.info)
         matcher = _Matcher(nfeatures=500, ratio=0.7, ransac_threshold_px=2.0, min_inliers=8)
         previous, steps = None, []
-        for frame in reader.frames():
-            grey = cv2.resize(luma(frame), size, interpolation=cv2.INTER_AREA)
+        for grey in scoring_frames(reader, size):
             features = matcher.features(grey)
             if previous is not None:
                 step = _unfolded(matcher.homography(previous, features), grey.shape)

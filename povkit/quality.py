@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import cv2
@@ -19,6 +19,7 @@ from povkit.metrics import (
     stabilization_scores,
 )
 from povkit.progress import progress
+from povkit.types import VideoInfo
 
 if TYPE_CHECKING:
     from povkit.synth import SynthTruth
@@ -30,9 +31,24 @@ ROLL_DISAGREEMENT_WARN_DEG = 45.0
 0.1-4 degrees on handheld clips here, 12-20 on long walks, 125 on a highway drive."""
 
 
-def _grey_frames(reader: VideoReader, size: tuple[int, int], tick) -> Iterator[np.ndarray]:
+def scoring_scale(info: VideoInfo) -> float:
+    """How much frames of ``info``'s display size are shrunk to be scored."""
+    return min(1.0, METRICS_WIDTH / info.display_width)
+
+
+def scoring_size(info: VideoInfo) -> tuple[int, int]:
+    """The (width, height) frames are scored at: at most ``METRICS_WIDTH``, display aspect."""
+    scale = scoring_scale(info)
+    return round(info.display_width * scale), round(info.height * scale)
+
+
+def scoring_frames(
+    reader: VideoReader, size: tuple[int, int], tick: Callable[[], None] | None = None
+) -> Iterator[np.ndarray]:
+    """The grey frames ``reader`` decodes, at ``size`` (``scoring_size``)."""
     for frame in reader.frames():
-        tick()
+        if tick:
+            tick()
         yield cv2.resize(luma(frame), size, interpolation=cv2.INTER_AREA)
 
 
@@ -47,12 +63,11 @@ def measure_quality(
     known = None if truth is None else _load_truth(truth)
     with VideoReader(original) as before, VideoReader(stabilized) as after:
         info = before.info
-        scale = min(1.0, METRICS_WIDTH / info.display_width)
-        size = (round(info.display_width * scale), round(info.height * scale))
+        scale, size = scoring_scale(info), scoring_size(info)
         with progress("scoring", info.frame_count) as tick:
             try:
                 scores = stabilization_scores(
-                    _grey_frames(before, size, tick), _grey_frames(after, size, lambda: None)
+                    scoring_frames(before, size, tick), scoring_frames(after, size)
                 )
             except ValueError as exc:
                 raise InputError(
